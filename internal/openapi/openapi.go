@@ -1,0 +1,64 @@
+// Package openapi turns OpenAPI 3.0 and Swagger 2.0 documents (JSON or YAML) with AWS's
+// x-amazon-apigateway-* extensions into the model's APIDoc, and an APIDoc back into either
+// format, as API Gateway's ImportRestApi, PutRestApi and GetExport do.
+//
+// openapi imports only the model.
+package openapi
+
+import (
+	"errors"
+
+	"github.com/portico/portico/internal/model"
+)
+
+// ImportOptions are the import parameters AWS takes on the query string.
+type ImportOptions struct {
+	// BasePath is "ignore" (default), "prepend" or "split": what to do with the document's base
+	// path (Swagger basePath, or the path of the first OpenAPI 3 server URL).
+	BasePath string
+	// FailOnWarnings turns warnings into an error.
+	FailOnWarnings bool
+	// EndpointConfigurationTypes overrides the endpoint type ("EDGE", "REGIONAL", "PRIVATE").
+	EndpointConfigurationTypes string
+}
+
+// InputError is a document Portico refuses; its message is AWS's BadRequestException text.
+type InputError struct{ Message string }
+
+func (e *InputError) Error() string { return e.Message }
+
+// Import parses a document into a new APIDoc with freshly generated ids (RestApi.Id and the root
+// resource included) and returns the warnings AWS would list. The doc's RestApi.Warnings holds
+// them too.
+func Import(body []byte, opts ImportOptions) (*model.APIDoc, error) {
+	return nil, errors.New("openapi: import not built yet")
+}
+
+// Put applies a document to an existing API as PutRestApi does: mode "overwrite" replaces the
+// definition (keeping the API's id and creation date), mode "merge" (the default) adds the
+// document's paths, methods, models and settings to what is there, the document winning on
+// conflicts. The existing doc is not modified; the result is returned.
+func Put(existing *model.APIDoc, body []byte, mode string, opts ImportOptions) (*model.APIDoc, error) {
+	return nil, errors.New("openapi: put not built yet")
+}
+
+// ExportOptions are GetExport's parameters.
+type ExportOptions struct {
+	// Type is "oas30" or "swagger".
+	Type string
+	// YAML selects YAML output (Accept: application/yaml); JSON otherwise.
+	YAML bool
+	// Extensions is AWS's `extensions` parameter: "" (none), "integrations", "apigateway",
+	// "authorizers" or "postman". "integrations" and "apigateway" add the
+	// x-amazon-apigateway-* extensions.
+	Extensions string
+	// Host and BasePath describe the stage's invoke URL (servers[0] / host+basePath).
+	Host, BasePath string
+	// StageName names the stage exported (goes into info and the server variables).
+	StageName string
+}
+
+// Export renders a deployed API definition.
+func Export(doc *model.APIDoc, opts ExportOptions) ([]byte, error) {
+	return nil, errors.New("openapi: export not built yet")
+}
