@@ -2,7 +2,18 @@
 // x-amazon-apigateway-* extensions into the model's APIDoc, and an APIDoc back into either
 // format, as API Gateway's ImportRestApi, PutRestApi and GetExport do.
 //
-// openapi imports only the model.
+// Documents are decoded into plain maps (encoding/json for JSON, gopkg.in/yaml.v3 for YAML) rather
+// than a typed OpenAPI library: AWS's extensions live beside the standard fields in every object,
+// the importer must see exactly what the author wrote (a 200 written as a YAML integer, a boolean
+// written as a string), and plain values are cheap to fuzz. Import validates as AWS does: a
+// document with errors creates nothing and is refused with an *InputError carrying AWS's
+// BadRequestException text ("Errors found during import:" followed by each error on its own
+// tab-indented line); things that are ignored become RestApi.Warnings, which FailOnWarnings turns
+// into an error. Inline body schemas become generated models named after their content
+// ("Model" + hash), so a request body can still be validated.
+//
+// openapi imports only the model (and yaml.v3); it must never import the store, the management
+// API or the data plane.
 package openapi
 
 import (
@@ -31,7 +42,11 @@ func (e *InputError) Error() string { return e.Message }
 // resource included) and returns the warnings AWS would list. The doc's RestApi.Warnings holds
 // them too.
 func Import(body []byte, opts ImportOptions) (*model.APIDoc, error) {
-	return nil, errors.New("openapi: import not built yet")
+	p, err := parse(body, opts, model.NewID(10))
+	if err != nil {
+		return nil, err
+	}
+	return p.doc, nil
 }
 
 // Put applies a document to an existing API as PutRestApi does: mode "overwrite" replaces the

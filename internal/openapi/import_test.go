@@ -1,0 +1,169 @@
+package openapi
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/portico/portico/internal/model"
+)
+
+var importCases = []struct {
+	name, file string
+	opts       ImportOptions
+}{
+	{"petstore-swagger", "petstore-swagger.json", ImportOptions{}},
+	{"petstore-oas30", "petstore-oas30.yaml", ImportOptions{EndpointConfigurationTypes: "regional"}},
+	{"petstore-oas30-prepend", "petstore-oas30.yaml", ImportOptions{BasePath: "prepend"}},
+	{"basepath-ignore", "basepath.yaml", ImportOptions{}},
+	{"basepath-prepend", "basepath.yaml", ImportOptions{BasePath: "prepend"}},
+	{"basepath-split", "basepath.yaml", ImportOptions{BasePath: "split"}},
+}
+
+func TestImportGolden(t *testing.T) {
+	for _, tc := range importCases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := Import(readTestdata(t, tc.file), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkShape(t, doc)
+			golden(t, "import-"+tc.name+".json", docJSON(t, stabilise(t, doc)))
+		})
+	}
+}
+
+// checkShape checks what stabilise hides: id lengths and the tree's links.
+func checkShape(t *testing.T, d *model.APIDoc) {
+	t.Helper()
+	if len(d.RestApi.Id) != 10 || len(d.RestApi.RootResourceId) != 10 {
+		t.Errorf("api id %q, root id %q: want 10 characters", d.RestApi.Id, d.RestApi.RootResourceId)
+	}
+	root := d.Root()
+	if root == nil || root.Path != "/" || root.ParentId != "" || root.PathPart != "" {
+		t.Fatalf("bad root resource %+v", root)
+	}
+	for id, r := range d.Resources {
+		if r.Id != id {
+			t.Errorf("resource %s stored under %s", r.Id, id)
+		}
+		if r == root {
+			continue
+		}
+		if len(r.Id) != 6 {
+			t.Errorf("resource id %q: want 6 characters", r.Id)
+		}
+		p := d.Resources[r.ParentId]
+		if p == nil {
+			t.Errorf("resource %s has no parent", r.Path)
+			continue
+		}
+		want := strings.TrimSuffix(p.Path, "/") + "/" + r.PathPart
+		if r.Path != want {
+			t.Errorf("resource path %q, want %q", r.Path, want)
+		}
+		for _, m := range r.ResourceMethods {
+			if m.RequestValidatorId != "" && d.RequestValidators[m.RequestValidatorId] == nil {
+				t.Errorf("%s %s: unknown validator %s", m.HttpMethod, r.Path, m.RequestValidatorId)
+			}
+			for _, name := range m.RequestModels {
+				if d.Models[name] == nil {
+					t.Errorf("%s %s: unknown model %s", m.HttpMethod, r.Path, name)
+				}
+			}
+		}
+	}
+	for _, m := range d.Models {
+		if len(m.Id) != 6 {
+			t.Errorf("model id %q: want 6 characters", m.Id)
+		}
+	}
+}
+
+func TestImportRefusesBadInput(t *testing.T) {
+	const mock = `"x-amazon-apigateway-integration": {"type": "mock"}`
+	swagger := func(paths string) string {
+		return `{"swagger": "2.0", "info": {"title": "t"}, "paths": {` + paths + `}}`
+	}
+	cases := []struct {
+		name, body string
+		opts       ImportOptions
+		want       string
+	}{
+		{"empty", ``, ImportOptions{}, "Invalid OpenAPI input."},
+		{"malformed json", `{"swagger": "2.0",`, ImportOptions{}, "Invalid OpenAPI input."},
+		{"malformed yaml", "swagger: [2.0\ninfo: {", ImportOptions{}, "Invalid OpenAPI input."},
+		{"not a mapping", `- a\n- b`, ImportOptions{}, "Invalid OpenAPI input."},
+		{"scalar", `hello`, ImportOptions{}, "Invalid OpenAPI input."},
+		{"json trailing data", `{"swagger": "2.0"} {}`, ImportOptions{}, "Invalid OpenAPI input."},
+		{"no version", `{"info": {"title": "t"}}`, ImportOptions{}, "Unable to build importer with provided input."},
+		{"swagger 1.2", `{"swagger": "1.2", "info": {"title": "t"}}`, ImportOptions{}, "Unable to build importer with provided input."},
+		{"openapi 3.1", `{"openapi": "3.1.0", "info": {"title": "t"}}`, ImportOptions{}, "Unable to build importer with provided input."},
+		{"openapi as number", "openapi: 3.0\ninfo: {title: t}", ImportOptions{}, "Unable to build importer with provided input."},
+		{"missing title", `{"swagger": "2.0", "info": {}}`, ImportOptions{}, "info.title"},
+		{"path without slash", swagger(`"pets": {}`), ImportOptions{}, "the path must start with '/'"},
+		{"partial variable", swagger(`"/res{id}": {}`), ImportOptions{}, "Resource's path part only allow"},
+		{"bad char", swagger(`"/a b": {}`), ImportOptions{}, "Resource's path part only allow"},
+		{"empty segment", swagger(`"/a//b": {}`), ImportOptions{}, "Resource's path part only allow"},
+		{"greedy not last", swagger(`"/{proxy+}/x": {}`), ImportOptions{}, "Cannot create a child of a resource with a greedy path variable: {proxy+}"},
+		{"two variables", swagger(`"/{a}": {}, "/{b}": {}`), ImportOptions{}, "only one is allowed"},
+		{"duplicate after normalising", swagger(`"/p": {"get": {` + mock + `}}, "/p/": {"get": {` + mock + `}}`), ImportOptions{}, "defined more than once"},
+		{"integration type", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "lambda"}}}`), ImportOptions{}, "Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"},
+		{"integration without type", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {}}}`), ImportOptions{}, "putIntegrationInput.type"},
+		{"timeout too big", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "timeoutInMillis": 30000}}}`), ImportOptions{}, "Timeout should be between 50 ms and 29000 ms"},
+		{"timeout not a number", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "timeoutInMillis": "soon"}}}`), ImportOptions{}, "Timeout should be between"},
+		{"http without uri", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET"}}}`), ImportOptions{}, "Invalid HTTP endpoint specified for URI"},
+		{"passthrough", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "passthroughBehavior": "always"}}}`), ImportOptions{}, "Invalid passthrough behavior"},
+		{"response status", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": {"statusCode": "2000"}}}}}`), ImportOptions{}, "Invalid status code '2000'"},
+		{"template not string", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": 1}}}}`), ImportOptions{}, "must be a string"},
+		{"unknown validator", swagger(`"/p": {"get": {"x-amazon-apigateway-request-validator": "nope"}}`), ImportOptions{}, "request validator 'nope' is not declared"},
+		{"gateway response type", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-gateway-responses": {"NOPE": {}}}`, ImportOptions{}, "Invalid gateway response type 'NOPE'"},
+		{"compression", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-minimum-compression-size": 10485761}`, ImportOptions{}, "Invalid minimum compression size, must be between 0 and 10485760"},
+		{"endpoint type", `{"swagger": "2.0", "info": {"title": "t"}}`, ImportOptions{EndpointConfigurationTypes: "GLOBAL"}, "Invalid endpoint configuration type"},
+		{"basepath mode", `{"swagger": "2.0", "info": {"title": "t"}}`, ImportOptions{BasePath: "strip"}, "Invalid basepath option 'strip'"},
+		{"authorizer", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "token"}}}, "paths": {"/p": {"get": {"security": [{"auth": []}]}}}}`, ImportOptions{}, "Portico does not support yet"},
+		{"auth type", swagger(`"/p": {"get": {"x-amazon-apigateway-auth": {"type": "cognito"}}}`), ImportOptions{}, "Valid values are NONE, AWS_IAM"},
+		{"fail on warnings", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-cors": {}}`, ImportOptions{FailOnWarnings: true}, "Warnings found during import:\n\tUnsupported extension x-amazon-apigateway-cors"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := Import([]byte(tc.body), tc.opts)
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("got doc %v, error %v; want an InputError", doc != nil, err)
+			}
+			if doc != nil {
+				t.Error("a refused document still returned a definition")
+			}
+			if !strings.Contains(ie.Message, tc.want) {
+				t.Errorf("message %q does not contain %q", ie.Message, tc.want)
+			}
+		})
+	}
+}
+
+func TestImportWarnings(t *testing.T) {
+	doc, err := Import(readTestdata(t, "basepath.yaml"), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Unsupported extension x-amazon-apigateway-documentation at the document root. Ignoring.",
+		"Unsupported operation 'trace' on path '/g'. Ignoring.",
+	}
+	for _, w := range want {
+		found := false
+		for _, got := range doc.RestApi.Warnings {
+			found = found || got == w
+		}
+		if !found {
+			t.Errorf("warning %q missing from %q", w, doc.RestApi.Warnings)
+		}
+	}
+	if _, err := Import(readTestdata(t, "basepath.yaml"), ImportOptions{FailOnWarnings: true}); err == nil {
+		t.Error("FailOnWarnings accepted a document with warnings")
+	}
+	if _, err := Import(readTestdata(t, "petstore-swagger.json"), ImportOptions{FailOnWarnings: true}); err != nil {
+		t.Errorf("a clean document failed on warnings: %v", err)
+	}
+}
