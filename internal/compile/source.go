@@ -1,0 +1,71 @@
+package compile
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portico/portico/internal/runtime"
+)
+
+// sourceSet says which mapping expressions a place accepts.
+type sourceSet uint8
+
+const (
+	srcMethodRequest sourceSet = 1 << iota
+	srcIntegrationResponse
+)
+
+const (
+	integrationRequestSources  = srcMethodRequest
+	integrationResponseSources = srcIntegrationResponse
+	gatewayResponseSources     = srcMethodRequest
+)
+
+// parseSource compiles a mapping expression ('literal', stageVariables.x, context.x, and per
+// place method.request.{path|querystring|header}.x or integration.response.header.x). Stage
+// variables are resolved now: a stage's variables are part of what is compiled. When res is
+// given, a path parameter is resolved to its index in res's parameters.
+func parseSource(expr string, vars map[string]string, res *runtime.Resource, allowed sourceSet) (runtime.Source, error) {
+	if len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\'' {
+		return runtime.Source{Kind: runtime.SrcLiteral, Name: expr[1 : len(expr)-1]}, nil
+	}
+	if name, ok := strings.CutPrefix(expr, "stageVariables."); ok && name != "" {
+		return runtime.Source{Kind: runtime.SrcLiteral, Name: vars[name]}, nil
+	}
+	if name, ok := strings.CutPrefix(expr, "context."); ok && name != "" {
+		return runtime.Source{Kind: runtime.SrcContext, Name: name}, nil
+	}
+	if allowed&srcMethodRequest != 0 {
+		if name, ok := strings.CutPrefix(expr, "method.request.path."); ok && name != "" {
+			idx := -1
+			if res != nil {
+				idx = indexOf(res.ParamNames, name)
+				if idx < 0 {
+					return runtime.Source{}, fmt.Errorf("%s is not a path parameter of %s", expr, res.Path)
+				}
+			}
+			return runtime.Source{Kind: runtime.SrcPath, Name: name, Index: idx}, nil
+		}
+		if name, ok := strings.CutPrefix(expr, "method.request.querystring."); ok && name != "" {
+			return runtime.Source{Kind: runtime.SrcQuery, Name: name}, nil
+		}
+		if name, ok := strings.CutPrefix(expr, "method.request.header."); ok && name != "" {
+			return runtime.Source{Kind: runtime.SrcHeader, Name: name}, nil
+		}
+	}
+	if allowed&srcIntegrationResponse != 0 {
+		if name, ok := strings.CutPrefix(expr, "integration.response.header."); ok && name != "" {
+			return runtime.Source{Kind: runtime.SrcHeader, Name: name}, nil
+		}
+	}
+	return runtime.Source{}, fmt.Errorf("mapping expression %q is not supported here", expr)
+}
+
+func indexOf(names []string, name string) int {
+	for i, n := range names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,289 @@
+// Package runtime holds what the data plane executes: the compiled, immutable value of one
+// (API, stage) — route tree, resolved gateway responses, compiled integrations — and the Table that
+// maps (apiId, stage) to it behind an atomic pointer, so a request takes no lock and a redeploy is
+// one pointer swap.
+//
+// runtime imports only the standard library. It must never import the store, the compiler or
+// the gateway: it is the value they exchange.
+package runtime
+
+import (
+	"regexp"
+	"time"
+)
+
+// API is one stage of one REST API, compiled. Nothing in it changes after Compile returns; a new
+// deployment or stage setting produces a new API.
+type API struct {
+	ID           string
+	Stage        string
+	DeploymentID string
+	// StageVariables are the stage's variables (read-only).
+	StageVariables   map[string]string
+	BinaryMediaTypes []string
+	Routes           *Tree
+	// Responses holds the resolved gateway response of every type.
+	Responses GatewayResponses
+}
+
+// Verb indexes a Resource's methods. ANY is the fallback slot.
+type Verb uint8
+
+// The verbs a REST method can have.
+const (
+	VerbGET Verb = iota
+	VerbPUT
+	VerbPOST
+	VerbDELETE
+	VerbPATCH
+	VerbOPTIONS
+	VerbHEAD
+	VerbANY
+	numVerbs
+)
+
+var verbNames = [numVerbs]string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"}
+
+func (v Verb) String() string {
+	if v < numVerbs {
+		return verbNames[v]
+	}
+	return "?"
+}
+
+// ParseVerb returns the Verb of an HTTP method name (exact, upper case) and false for any other.
+func ParseVerb(s string) (Verb, bool) {
+	for i, n := range verbNames {
+		if n == s {
+			return Verb(i), true
+		}
+	}
+	return 0, false
+}
+
+// Method is one verb of a resource, compiled.
+type Method struct {
+	Verb     Verb
+	Resource *Resource
+	// Integration says how the method is answered.
+	Integration *Integration
+}
+
+// IntegrationKind says which executor runs a method.
+type IntegrationKind uint8
+
+const (
+	// Unsupported integrations answer 500 Internal server error; Integration.Reason says why.
+	Unsupported IntegrationKind = iota
+	Mock
+	HTTPProxy
+)
+
+// Integration is a method's compiled integration.
+type Integration struct {
+	Kind IntegrationKind
+	// Reason explains an Unsupported integration (logged when it is called).
+	Reason string
+	// Timeout is min(timeoutInMillis, the server's cap).
+	Timeout time.Duration
+
+	// RequestTemplates are selected by request Content-Type (non-proxy integrations).
+	RequestTemplates []RequestTemplate
+	// Passthrough is the integration's passthroughBehavior.
+	Passthrough Passthrough
+
+	// Responses are the integration responses with a selection pattern, in selection order;
+	// DefaultResponse is the one without (nil when none).
+	Responses       []*IntegrationResponse
+	DefaultResponse *IntegrationResponse
+
+	// HTTP describes the upstream of HTTP_PROXY integrations.
+	HTTP *HTTPTarget
+}
+
+// Passthrough is an integration's passthroughBehavior.
+type Passthrough uint8
+
+const (
+	WhenNoMatch Passthrough = iota
+	WhenNoTemplates
+	Never
+)
+
+// RequestTemplate is one request mapping template.
+type RequestTemplate struct {
+	ContentType string
+	Text        string
+	// MockStatus is the status a MOCK template asks for when its text is plain JSON; MockErr says
+	// why it could not be read (the template then needs the template engine).
+	MockStatus int
+	MockErr    error
+}
+
+// SelectRequestTemplate picks the template for a request Content-Type per AWS's rule: the MIME
+// type without parameters, application/json when absent. found=false with noTemplates=true means
+// the integration has none at all.
+func (in *Integration) SelectRequestTemplate(contentType string) (t *RequestTemplate, found bool) {
+	mt := MediaType(contentType)
+	for i := range in.RequestTemplates {
+		if in.RequestTemplates[i].ContentType == mt {
+			return &in.RequestTemplates[i], true
+		}
+	}
+	return nil, false
+}
+
+// MediaType returns the lower-cased MIME type of a Content-Type value without its parameters,
+// and application/json for an empty value.
+func MediaType(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] == ';' {
+			v = v[:i]
+			break
+		}
+	}
+	v = trimSpace(v)
+	if v == "" {
+		return "application/json"
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' {
+			return toLower(v)
+		}
+	}
+	return v
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func toLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// IntegrationResponse is one compiled integration response.
+type IntegrationResponse struct {
+	StatusCode int
+	// Pattern is the whole-match selection regex (nil for the default response).
+	Pattern *regexp.Regexp
+	// HasMethodResponse is false when the method declares no response for StatusCode; selecting
+	// it is then a configuration error (500).
+	HasMethodResponse bool
+	Headers           []HeaderParam
+	// Templates are the response templates by content type; until the template engine runs them
+	// their text is the body.
+	Templates []ResponseTemplate
+}
+
+// ResponseTemplate is one response template.
+type ResponseTemplate struct {
+	ContentType string
+	Text        string
+}
+
+// SelectTemplate picks a response template for the client's Accept header per AWS's rule: the
+// first media type of Accept exactly, else application/json, else the first defined. nil when
+// there are none.
+func SelectResponseTemplate(ts []ResponseTemplate, accept string) *ResponseTemplate {
+	if len(ts) == 0 {
+		return nil
+	}
+	for i := 0; i < len(accept); i++ {
+		if accept[i] == ',' {
+			accept = accept[:i]
+			break
+		}
+	}
+	mt := MediaType(accept)
+	for i := range ts {
+		if ts[i].ContentType == mt {
+			return &ts[i]
+		}
+	}
+	for i := range ts {
+		if ts[i].ContentType == "application/json" {
+			return &ts[i]
+		}
+	}
+	return &ts[0]
+}
+
+// Select returns the integration response for a selection string: the first pattern that
+// matches the whole string, else the default, else nil.
+func (in *Integration) Select(s string) *IntegrationResponse {
+	for _, r := range in.Responses {
+		if r.Pattern.MatchString(s) {
+			return r
+		}
+	}
+	return in.DefaultResponse
+}
+
+// SourceKind says where a mapped value comes from.
+type SourceKind uint8
+
+const (
+	// SrcLiteral is a constant: a 'quoted literal', or a stage variable resolved at compile time.
+	SrcLiteral SourceKind = iota
+	// SrcPath is a path parameter of the matched route (Index into its params, or by Name
+	// when Index < 0).
+	SrcPath
+	SrcQuery
+	SrcHeader
+	// SrcContext is a $context variable named by Name (e.g. "requestId", "error.message").
+	SrcContext
+)
+
+// Source is a compiled mapping expression.
+type Source struct {
+	Kind  SourceKind
+	Name  string // literal value, or the parameter / variable name
+	Index int
+}
+
+// HeaderParam sets one response or request header.
+type HeaderParam struct {
+	Name   string
+	Source Source
+}
+
+// QueryParam adds one query string parameter.
+type QueryParam struct {
+	Name   string
+	Source Source
+}
+
+// HTTPTarget is the compiled upstream of an HTTP_PROXY integration.
+type HTTPTarget struct {
+	// Method is the upstream verb; "" means the client's.
+	Method string
+	Scheme string
+	Host   string
+	// Path and Query are the URI's path and query, with placeholders to fill per request.
+	Path  []URIPart
+	Query []URIPart
+	// QueryParams and Headers come from integration.request.querystring/header mappings.
+	QueryParams        []QueryParam
+	Headers            []HeaderParam
+	InsecureSkipVerify bool
+}
+
+// URIPart is a piece of an upstream URI: literal text, or (Param=true) a value from Source.
+type URIPart struct {
+	Text   string
+	Param  bool
+	Source Source
+}
