@@ -429,6 +429,15 @@ const (
 )
 
 func (im *importer) addBuiltinModels() {
+	// A document that carries the built-ins (every export does) keeps their descriptions.
+	for name, m := range im.doc.Models {
+		switch {
+		case name == "Empty" && sameJSON(m.Schema, emptySchema):
+			m.Description = "This is a default empty schema model"
+		case name == "Error" && sameJSON(m.Schema, errorSchema):
+			m.Description = "This is a default error schema model"
+		}
+	}
 	if _, ok := im.doc.Models["Empty"]; !ok {
 		im.doc.Models["Empty"] = &model.Model{Id: model.NewID(6), Name: "Empty",
 			Description: "This is a default empty schema model", Schema: emptySchema, ContentType: jsonType}
@@ -580,4 +589,14 @@ func hashName(schema any) string {
 	b, _ := json.Marshal(schema)
 	sum := sha256.Sum256(b)
 	return "Model" + hex.EncodeToString(sum[:])[:10]
+}
+
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
 }

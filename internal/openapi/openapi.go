@@ -74,6 +74,10 @@ type ExportOptions struct {
 }
 
 // Export renders a deployed API definition.
+// Output is deterministic: keys are sorted, so equal definitions export to equal bytes.
 func Export(doc *model.APIDoc, opts ExportOptions) ([]byte, error) {
-	return nil, errors.New("openapi: export not built yet")
+	if doc == nil {
+		return nil, errors.New("openapi: export of a nil definition")
+	}
+	return exportDoc(doc, opts)
 }
