@@ -54,7 +54,10 @@ func Import(body []byte, opts ImportOptions) (*model.APIDoc, error) {
 // document's paths, methods, models and settings to what is there, the document winning on
 // conflicts. The existing doc is not modified; the result is returned.
 func Put(existing *model.APIDoc, body []byte, mode string, opts ImportOptions) (*model.APIDoc, error) {
-	return nil, errors.New("openapi: put not built yet")
+	if existing == nil {
+		return nil, errors.New("openapi: put onto a nil definition")
+	}
+	return put(existing, body, mode, opts)
 }
 
 // ExportOptions are GetExport's parameters.

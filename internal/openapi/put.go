@@ -1,0 +1,249 @@
+package openapi
+
+import (
+	"strings"
+
+	"github.com/portico/portico/internal/model"
+)
+
+// put applies a parsed document to a copy of existing.
+func put(existing *model.APIDoc, body []byte, mode string, opts ImportOptions) (*model.APIDoc, error) {
+	switch strings.ToLower(mode) {
+	case "", "merge":
+		mode = "merge"
+	case "overwrite":
+		mode = "overwrite"
+	default:
+		return nil, &InputError{Message: "Invalid mode '" + mode + "' specified. Valid values are merge, overwrite"}
+	}
+	p, err := parse(body, opts, existing.RestApi.Id)
+	if err != nil {
+		return nil, err
+	}
+	if mode == "overwrite" {
+		return overwrite(existing, p), nil
+	}
+	return merge(existing, p)
+}
+
+// overwrite replaces the definition, keeping what identifies the API: its id, creation date,
+// tags and endpoint settings the document does not mention, and the ids of resources, models and
+// validators whose path or name is unchanged.
+func overwrite(existing *model.APIDoc, p *parsed) *model.APIDoc {
+	out := p.doc
+	old := existing.RestApi
+	out.RestApi.CreatedDate = old.CreatedDate
+	out.RestApi.Tags = cloneMap(old.Tags)
+	keepEndpoint(&out.RestApi, old, p.set)
+
+	resIDs := map[string]string{out.RestApi.RootResourceId: old.RootResourceId}
+	for _, r := range out.Resources {
+		if prev := existing.ResourceByPath(r.Path); prev != nil {
+			resIDs[r.Id] = prev.Id
+		}
+	}
+	valIDs := map[string]string{}
+	for _, v := range out.RequestValidators {
+		for _, prev := range existing.RequestValidators {
+			if prev.Name == v.Name {
+				valIDs[v.Id] = prev.Id
+			}
+		}
+	}
+	for name, m := range out.Models {
+		if prev := existing.Models[name]; prev != nil {
+			m.Id = prev.Id
+		}
+	}
+	renumber(out, resIDs, valIDs)
+	return out
+}
+
+// keepEndpoint keeps the existing endpoint settings unless the import set them.
+func keepEndpoint(api *model.RestApi, old model.RestApi, set map[string]bool) {
+	if !set["endpointExtension"] {
+		api.DisableExecuteApiEndpoint = old.DisableExecuteApiEndpoint
+	}
+	if old.EndpointConfiguration == nil {
+		return
+	}
+	ec := *old.EndpointConfiguration
+	ec.Types = append([]string(nil), ec.Types...)
+	ec.VpcEndpointIds = append([]string(nil), ec.VpcEndpointIds...)
+	if set["endpointConfiguration"] {
+		ec.Types = api.EndpointConfiguration.Types
+	}
+	if set["endpointExtension"] {
+		ec.VpcEndpointIds = api.EndpointConfiguration.VpcEndpointIds
+		ec.IpAddressType = api.EndpointConfiguration.IpAddressType
+	}
+	api.EndpointConfiguration = &ec
+}
+
+// renumber gives resources and validators the ids in the maps (ids not in a map stay).
+func renumber(d *model.APIDoc, resIDs, valIDs map[string]string) {
+	id := func(m map[string]string, k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		return k
+	}
+	d.RestApi.RootResourceId = id(resIDs, d.RestApi.RootResourceId)
+	resources := make(map[string]*model.Resource, len(d.Resources))
+	for _, r := range d.Resources {
+		ownID := r.Id
+		r.Id = id(resIDs, r.Id)
+		if r.ParentId != "" {
+			r.ParentId = id(resIDs, r.ParentId)
+		}
+		for _, m := range r.ResourceMethods {
+			if m.RequestValidatorId != "" {
+				m.RequestValidatorId = id(valIDs, m.RequestValidatorId)
+			}
+			if in := m.MethodIntegration; in != nil && in.CacheNamespace == ownID {
+				in.CacheNamespace = r.Id
+			}
+		}
+		resources[r.Id] = r
+	}
+	d.Resources = resources
+	validators := make(map[string]*model.RequestValidator, len(d.RequestValidators))
+	for _, v := range d.RequestValidators {
+		v.Id = id(valIDs, v.Id)
+		validators[v.Id] = v
+	}
+	d.RequestValidators = validators
+}
+
+// merge adds the document's definition to a copy of existing, the document winning on conflicts:
+// methods replace methods of the same verb on the same path, models and validators replace those
+// of the same name, gateway responses those of the same type, and settings the document sets
+// replace the API's.
+func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
+	out := existing.Clone()
+	in := p.doc
+	api := &out.RestApi
+	if p.set["description"] {
+		api.Description = in.RestApi.Description
+	}
+	if p.set["version"] {
+		api.Version = in.RestApi.Version
+	}
+	if p.set["apiKeySource"] {
+		api.ApiKeySource = in.RestApi.ApiKeySource
+	}
+	if p.set["binaryMediaTypes"] {
+		api.BinaryMediaTypes = in.RestApi.BinaryMediaTypes
+	}
+	if p.set["minimumCompressionSize"] {
+		api.MinimumCompressionSize = in.RestApi.MinimumCompressionSize
+	}
+	if p.set["policy"] {
+		api.Policy = in.RestApi.Policy
+	}
+	keepEndpoint(&in.RestApi, *api, p.set)
+	api.EndpointConfiguration = in.RestApi.EndpointConfiguration
+	api.DisableExecuteApiEndpoint = in.RestApi.DisableExecuteApiEndpoint
+	api.Warnings = p.warnings
+
+	if out.Models == nil {
+		out.Models = map[string]*model.Model{}
+	}
+	for name, m := range in.Models {
+		if prev := out.Models[name]; prev != nil {
+			if isBuiltin(m) {
+				continue // the document did not define it; keep the API's own
+			}
+			m.Id = prev.Id
+		}
+		out.Models[name] = m
+	}
+
+	valIDs := map[string]string{}
+	if out.RequestValidators == nil {
+		out.RequestValidators = map[string]*model.RequestValidator{}
+	}
+	for _, v := range in.RequestValidators {
+		for _, prev := range out.RequestValidators {
+			if prev.Name == v.Name {
+				valIDs[v.Id] = prev.Id
+				v.Id = prev.Id
+			}
+		}
+		out.RequestValidators[v.Id] = v
+	}
+
+	if out.GatewayResponses == nil {
+		out.GatewayResponses = map[string]*model.GatewayResponse{}
+	}
+	for typ, gr := range in.GatewayResponses {
+		out.GatewayResponses[typ] = gr
+	}
+
+	if out.Resources == nil || out.Root() == nil {
+		return nil, &InputError{Message: "Invalid REST API: the existing definition has no root resource"}
+	}
+	for _, r := range in.SortedResources() {
+		target := out.ResourceByPath(r.Path)
+		if target == nil {
+			parentPath := r.Path[:strings.LastIndex(r.Path, "/")]
+			if parentPath == "" {
+				parentPath = "/"
+			}
+			parent := out.ResourceByPath(parentPath)
+			if parent == nil {
+				return nil, &InputError{Message: "Errors found during import:\n\tUnable to create resource at path '" + r.Path + "': its parent does not exist"}
+			}
+			if msg := childConflict(out, parent, r.PathPart); msg != "" {
+				return nil, &InputError{Message: "Errors found during import:\n\tUnable to create resource at path '" + r.Path + "': " + msg}
+			}
+			target = &model.Resource{Id: r.Id, ParentId: parent.Id, PathPart: r.PathPart, Path: r.Path}
+			out.Resources[target.Id] = target
+		}
+		for verb, m := range r.ResourceMethods {
+			if id, ok := valIDs[m.RequestValidatorId]; ok {
+				m.RequestValidatorId = id
+			}
+			if mi := m.MethodIntegration; mi != nil && mi.CacheNamespace == r.Id {
+				mi.CacheNamespace = target.Id
+			}
+			if target.ResourceMethods == nil {
+				target.ResourceMethods = map[string]*model.Method{}
+			}
+			target.ResourceMethods[verb] = m
+		}
+	}
+	return out, nil
+}
+
+// childConflict says why parent cannot take a child with this path part, or "" if it can.
+func childConflict(d *model.APIDoc, parent *model.Resource, part string) string {
+	if strings.HasSuffix(parent.PathPart, "+}") {
+		return "Cannot create a child of a resource with a greedy path variable: " + parent.PathPart
+	}
+	if !strings.HasPrefix(part, "{") {
+		return ""
+	}
+	for _, sib := range d.Resources {
+		if sib.ParentId == parent.Id && strings.HasPrefix(sib.PathPart, "{") && sib.PathPart != part {
+			return "A sibling (" + sib.PathPart + ") of this resource already has a variable path part -- only one is allowed"
+		}
+	}
+	return ""
+}
+
+// isBuiltin reports whether a model is one the importer added (Empty or Error as every API has).
+func isBuiltin(m *model.Model) bool {
+	return (m.Name == "Empty" && m.Schema == emptySchema) || (m.Name == "Error" && m.Schema == errorSchema)
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
