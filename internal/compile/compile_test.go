@@ -1,8 +1,8 @@
 package compile
 
 import (
-	"fmt"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"

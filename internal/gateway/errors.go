@@ -1,0 +1,159 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/portico/portico/internal/runtime"
+)
+
+// gatewayError is a failure of a request phase: the gateway response type that renders it and
+// the message $context.error.message carries.
+type gatewayError struct {
+	typ     runtime.ResponseType
+	message string
+	// status and errorType, when set, replace the resolved status and the type's
+	// x-amzn-ErrorType (for answers that have no gateway response type of their own).
+	status    int
+	errorType string
+}
+
+func (e *gatewayError) Error() string { return e.typ.String() + ": " + e.message }
+
+var (
+	errMissingToken = &gatewayError{typ: runtime.MissingAuthenticationToken, message: "Missing Authentication Token"}
+	// errForbidden answers a request for an API or stage that is not served. There is no API to
+	// customise it, so it renders with the built-in responses.
+	errForbidden = &gatewayError{typ: runtime.Default4XX, message: "Forbidden", status: http.StatusForbidden,
+		errorType: "ForbiddenException"}
+	errTooLarge     = &gatewayError{typ: runtime.RequestTooLarge, message: "Request Too Long"}
+	errInternal     = &gatewayError{typ: runtime.APIConfigurationError, message: "Internal server error"}
+	errTimeout      = &gatewayError{typ: runtime.IntegrationTimeout, message: "Endpoint request timed out"}
+	errMediaType    = &gatewayError{typ: runtime.UnsupportedMediaType, message: "Unsupported Media Type"}
+	errTooLargeBody = errors.New("gateway: request body exceeds the payload limit")
+)
+
+// writeError renders a gateway error: the one place every failure is answered. Status, headers
+// and body come from the API's resolved gateway response of the error's type (the built-in ones
+// when no API was found).
+func (g *Gateway) writeError(rc *request, e *gatewayError) {
+	responses := &g.defaults
+	if rc.api != nil {
+		responses = &rc.api.Responses
+	}
+	gr := responses[e.typ]
+	status := gr.Status
+	if e.status != 0 {
+		status = e.status
+	}
+	errorType := e.errorType
+	if errorType == "" {
+		errorType = e.typ.ErrorType()
+	}
+	h := rc.w.Header()
+	h["X-Amzn-Errortype"] = []string{errorType}
+	for _, p := range gr.Headers {
+		if v, ok := rc.source(p.Source, e); ok {
+			h.Set(p.Name, v)
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	body := (*bp)[:0]
+	contentType := "application/json"
+	if t := selectGatewayTemplate(gr.Templates, rc.r.Header.Get("Accept")); t != nil {
+		contentType = t.ContentType
+		if t.Static != nil {
+			body = append(body, t.Static...)
+		} else {
+			for _, part := range t.Parts {
+				if part.Var == "" {
+					body = append(body, part.Text...)
+					continue
+				}
+				if v, ok := rc.contextVar(part.Var, e); ok {
+					body = append(body, v...)
+				} else {
+					body = append(body, part.Text...)
+				}
+			}
+		}
+	}
+	if _, set := h["Content-Type"]; !set {
+		h["Content-Type"] = []string{contentType}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	rc.w.WriteHeader(status)
+	if rc.r.Method != http.MethodHead {
+		rc.w.Write(body)
+	}
+	*bp = body
+	bufPool.Put(bp)
+}
+
+// selectGatewayTemplate chooses a body template the way response templates are chosen.
+func selectGatewayTemplate(ts []runtime.GatewayTemplate, accept string) *runtime.GatewayTemplate {
+	if len(ts) == 0 {
+		return nil
+	}
+	if len(ts) == 1 {
+		return &ts[0]
+	}
+	for i := 0; i < len(accept); i++ {
+		if accept[i] == ',' {
+			accept = accept[:i]
+			break
+		}
+	}
+	mt := runtime.MediaType(accept)
+	for i := range ts {
+		if ts[i].ContentType == mt {
+			return &ts[i]
+		}
+	}
+	for i := range ts {
+		if ts[i].ContentType == "application/json" {
+			return &ts[i]
+		}
+	}
+	return &ts[0]
+}
+
+func queryUnescape(s string) (string, error) { return url.QueryUnescape(s) }
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

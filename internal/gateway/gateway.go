@@ -1,0 +1,145 @@
+// Package gateway is Portico's data plane for REST APIs: an http.Handler that finds the API and
+// stage a request addresses, matches its route, runs the request phases in AWS's order and
+// renders every failure as the API's gateway response. It serves compiled runtime.API values
+// from a runtime.Table that it keeps current by following the store's change feed; a request
+// never reads the store and takes no lock.
+//
+// gateway imports the model, store, runtime, compile and integration packages; it must never
+// import the management API, OpenAPI or the command line.
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/portico/portico/internal/compile"
+	"github.com/portico/portico/internal/integration/httpproxy"
+	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/store"
+)
+
+// Options configure a Gateway.
+type Options struct {
+	Region, AccountID string
+	// Domain is the suffix of host-style invoke URLs, {apiId}.execute-api.{Domain} (default
+	// "localhost").
+	Domain string
+	// MaxIntegrationTimeout caps timeoutInMillis (default 29s; a server setting can raise it).
+	MaxIntegrationTimeout time.Duration
+	// MaxPayloadBytes bounds request bodies (default 10 MiB).
+	MaxPayloadBytes int64
+	// Upstream sends HTTP_PROXY requests (nil: a default client).
+	Upstream *httpproxy.Client
+	Logger   *slog.Logger
+}
+
+// Gateway serves invocations of deployed REST API stages.
+type Gateway struct {
+	opts     Options
+	hostTail string // ".execute-api." + Domain
+	table    *runtime.Table
+	defaults runtime.GatewayResponses
+	st       store.Store
+	log      *slog.Logger
+	upstream *httpproxy.Client
+
+	stop      func()
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// New loads every stage from st, compiles it, and follows st's change feed until Close.
+// A stage that does not compile is logged and left unserved (its requests get 403 Forbidden).
+func New(st store.Store, opts Options) (*Gateway, error) {
+	if st == nil {
+		return nil, errors.New("gateway: no store")
+	}
+	if opts.Domain == "" {
+		opts.Domain = "localhost"
+	}
+	if opts.MaxIntegrationTimeout <= 0 {
+		opts.MaxIntegrationTimeout = compile.DefaultMaxIntegrationTimeout
+	}
+	if opts.MaxPayloadBytes <= 0 {
+		opts.MaxPayloadBytes = 10 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Upstream == nil {
+		opts.Upstream = httpproxy.New(httpproxy.Options{})
+	}
+	g := &Gateway{
+		opts:     opts,
+		hostTail: ".execute-api." + opts.Domain,
+		table:    runtime.NewTable(),
+		defaults: compile.DefaultResponses(),
+		st:       st,
+		log:      opts.Logger,
+		upstream: opts.Upstream,
+		done:     make(chan struct{}),
+	}
+	// Subscribe before loading so no change made during the load is missed.
+	changes, stop := st.Subscribe()
+	g.stop = stop
+	if err := g.reloadAll(); err != nil {
+		stop()
+		return nil, err
+	}
+	go g.follow(changes)
+	return g, nil
+}
+
+// Close stops following the store and closes idle upstream connections. Requests in flight
+// finish.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		g.stop()
+		<-g.done
+		g.upstream.CloseIdleConnections()
+	})
+	return nil
+}
+
+// ServeHTTP runs one invocation.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := newRequest(w, r)
+	defer rc.release()
+	if err := g.serve(rc); err != nil {
+		g.writeError(rc, err)
+	}
+}
+
+// serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
+// yet (authorization, API keys, throttling, validation, caching) slot in between match and
+// integrate.
+func (g *Gateway) serve(rc *request) *gatewayError {
+	if err := g.checkPayload(rc); err != nil {
+		return err
+	}
+	if err := g.resolveStage(rc); err != nil {
+		return err
+	}
+	if err := g.matchRoute(rc); err != nil {
+		return err
+	}
+	return g.integrate(rc)
+}
+
+// integrate calls the method's integration and writes its answer.
+func (g *Gateway) integrate(rc *request) *gatewayError {
+	in := rc.method.Integration
+	switch in.Kind {
+	case runtime.Mock:
+		return g.serveMock(rc, in)
+	case runtime.HTTPProxy:
+		return g.serveHTTPProxy(rc, in)
+	default:
+		g.log.Error("integration cannot run", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "method", rc.r.Method, "reason", in.Reason, "requestId", rc.requestID)
+		return errInternal
+	}
+}

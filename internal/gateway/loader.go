@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/portico/portico/internal/compile"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/store"
+)
+
+// follow applies the store's changes until the subscription ends. Only what changed is
+// recompiled: a stage, the stages of one API, or (on an empty-Kind change, which means the feed
+// overflowed) everything.
+func (g *Gateway) follow(changes <-chan store.Change) {
+	defer close(g.done)
+	for c := range changes {
+		var err error
+		switch c.Kind {
+		case "":
+			err = g.reloadAll()
+		case store.KindStage:
+			apiID, stage, _ := strings.Cut(c.Key, "/")
+			err = g.reloadStage(apiID, stage)
+		case store.KindDeployment:
+			apiID, _, _ := strings.Cut(c.Key, "/")
+			err = g.reloadAPI(apiID)
+		case store.KindRestAPI:
+			err = g.reloadAPI(c.Key)
+		}
+		if err != nil {
+			g.log.Error("reloading after a store change failed", "kind", c.Kind, "key", c.Key, "error", err)
+		}
+	}
+}
+
+// reloadAll recompiles every stage and replaces the whole table.
+func (g *Gateway) reloadAll() error {
+	var apis []*runtime.API
+	err := g.st.View(func(tx store.Tx) error {
+		return tx.List(store.KindStage, "", func(key string, _ []byte) error {
+			apiID, stage, _ := strings.Cut(key, "/")
+			if api := g.loadStage(tx, apiID, stage); api != nil {
+				apis = append(apis, api)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("gateway: load stages: %w", err)
+	}
+	g.table.ReplaceAll(apis)
+	return nil
+}
+
+// reloadAPI recompiles every stage of one API (none when the API is gone).
+func (g *Gateway) reloadAPI(apiID string) error {
+	var apis []*runtime.API
+	err := g.st.View(func(tx store.Tx) error {
+		if !apiExists(tx, apiID) {
+			return nil
+		}
+		return tx.List(store.KindStage, apiID+"/", func(key string, _ []byte) error {
+			_, stage, _ := strings.Cut(key, "/")
+			if api := g.loadStage(tx, apiID, stage); api != nil {
+				apis = append(apis, api)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	g.table.ReplaceAPI(apiID, apis)
+	return nil
+}
+
+// reloadStage recompiles one stage, or stops serving it when it is gone or does not compile.
+func (g *Gateway) reloadStage(apiID, stage string) error {
+	var api *runtime.API
+	err := g.st.View(func(tx store.Tx) error {
+		api = g.loadStage(tx, apiID, stage)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if api == nil {
+		g.table.Delete(apiID, stage)
+	} else {
+		g.table.Set(api)
+	}
+	return nil
+}
+
+// loadStage compiles one stage against its deployment; nil when it is missing or broken (logged).
+func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
+	var st model.StageRecord
+	if err := tx.Get(store.KindStage, store.Key(apiID, stage), &st); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			g.log.Error("stage cannot be read", "api", apiID, "stage", stage, "error", err)
+		}
+		return nil
+	}
+	if !apiExists(tx, apiID) {
+		return nil
+	}
+	var rec model.DeploymentRecord
+	if err := tx.Get(store.KindDeployment, store.Key(apiID, st.Stage.DeploymentId), &rec); err != nil {
+		g.log.Error("stage left unserved: its deployment cannot be read", "api", apiID, "stage", stage,
+			"deployment", st.Stage.DeploymentId, "error", err)
+		return nil
+	}
+	api, err := compile.Compile(&rec, &st, compile.Options{MaxIntegrationTimeout: g.opts.MaxIntegrationTimeout})
+	if err != nil {
+		g.log.Error("stage left unserved: it does not compile", "api", apiID, "stage", stage,
+			"deployment", st.Stage.DeploymentId, "error", err)
+		return nil
+	}
+	return api
+}
+
+// apiExists reports whether the API's document is still there; stages of a deleted API are
+// not served.
+func apiExists(tx store.Tx, apiID string) bool {
+	found := false
+	tx.List(store.KindRestAPI, apiID, func(key string, _ []byte) error {
+		if key == apiID {
+			found = true
+		}
+		return errStopList
+	})
+	return found
+}
+
+var errStopList = errors.New("stop")
