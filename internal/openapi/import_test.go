@@ -116,6 +116,10 @@ func TestImportRefusesBadInput(t *testing.T) {
 		{"passthrough", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "passthroughBehavior": "always"}}}`), ImportOptions{}, "Invalid passthrough behavior"},
 		{"response status", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": {"statusCode": "2000"}}}}}`), ImportOptions{}, "Invalid status code '2000'"},
 		{"template not string", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": 1}}}}`), ImportOptions{}, "must be a string"},
+		{"undeclared source", swagger(`"/{proxy+}": {"get": {"x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "ANY", "uri": "http://b/{proxy}", "requestParameters": {"integration.request.path.proxy": "method.request.path.proxy"}}}}`), ImportOptions{}, "Invalid mapping expression parameter specified: method.request.path.proxy"},
+		{"bad source", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "requestParameters": {"integration.request.header.x": "request.header.x"}}}}`), ImportOptions{}, "Invalid mapping expression specified: request.header.x"},
+		{"bad target", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "requestParameters": {"integration.response.header.x": "'v'"}}}}`), ImportOptions{}, "Invalid mapping expression specified: integration.response.header.x"},
+		{"undeclared cache key", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "cacheKeyParameters": ["method.request.querystring.q"]}}}`), ImportOptions{}, "Invalid cache key parameter specified"},
 		{"unknown validator", swagger(`"/p": {"get": {"x-amazon-apigateway-request-validator": "nope"}}`), ImportOptions{}, "request validator 'nope' is not declared"},
 		{"gateway response type", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-gateway-responses": {"NOPE": {}}}`, ImportOptions{}, "Invalid gateway response type 'NOPE'"},
 		{"compression", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-minimum-compression-size": 10485761}`, ImportOptions{}, "Invalid minimum compression size, must be between 0 and 10485760"},
@@ -165,5 +169,60 @@ func TestImportWarnings(t *testing.T) {
 	}
 	if _, err := Import(readTestdata(t, "petstore-swagger.json"), ImportOptions{FailOnWarnings: true}); err != nil {
 		t.Errorf("a clean document failed on warnings: %v", err)
+	}
+}
+
+func TestImportYAMLKeepsWrittenScalars(t *testing.T) {
+	body := `swagger: "2.0"
+info:
+  title: Scalars
+  version: 1.10
+  description: 2026-11-01T00:00:00Z
+x-amazon-apigateway-minimum-compression-size: 0x400
+defaults: &mock
+  x-amazon-apigateway-integration:
+    type: MOCK
+    timeoutInMillis: 1_000
+paths:
+  /a:
+    get:
+      <<: *mock
+      operationId: A
+`
+	doc, err := Import([]byte(body), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := doc.RestApi
+	if api.Version != "1.10" || api.Description != "2026-11-01T00:00:00Z" || *api.MinimumCompressionSize != 1024 {
+		t.Errorf("scalars changed: version %q, description %q, compression %d", api.Version, api.Description, *api.MinimumCompressionSize)
+	}
+	m := doc.ResourceByPath("/a").ResourceMethods["GET"]
+	if m.OperationName != "A" || m.MethodIntegration == nil || m.MethodIntegration.TimeoutInMillis != 1000 {
+		t.Errorf("merge key not applied: %+v", m)
+	}
+}
+
+func TestImportRefusesAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("swagger: \"2.0\"\ninfo: {title: t}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		b.WriteString("a" + string(rune('a'+i)) + ": &a" + string(rune('a'+i)) + " [")
+		prev := "*a0"
+		if i > 1 {
+			prev = "*a" + string(rune('a'+i-1))
+		}
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(prev)
+		}
+		b.WriteString("]\n")
+	}
+	_, err := Import([]byte(b.String()), ImportOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Message != "Invalid OpenAPI input." {
+		t.Fatalf("alias bomb: got %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/portico/portico/internal/model"
@@ -15,6 +16,36 @@ var (
 		"OPTIONS": true, "HEAD": true, "ANY": true}
 )
 
+var (
+	integrationTarget = regexp.MustCompile(`^integration\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[a-zA-Z0-9._$\-]+$`)
+	methodSource      = regexp.MustCompile(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.([a-zA-Z0-9._$\-]+)$`)
+	namedSource       = regexp.MustCompile(`^(stageVariables|context)\.[a-zA-Z0-9._$\-]+$`)
+)
+
+// requestSource checks one integration request parameter source expression and returns AWS's
+// complaint, or "" if it is valid. A method request parameter it names must be declared.
+func requestSource(src string, declared map[string]bool) string {
+	switch {
+	case len(src) >= 2 && strings.HasPrefix(src, "'") && strings.HasSuffix(src, "'"):
+		return ""
+	case src == "method.request.body" || strings.HasPrefix(src, "method.request.body."):
+		return ""
+	case namedSource.MatchString(src):
+		return ""
+	}
+	m := methodSource.FindStringSubmatch(src)
+	if m == nil {
+		return "Invalid mapping expression specified: " + src
+	}
+	loc := strings.TrimPrefix(m[1], "multivalue")
+	if loc == "header" || loc == "querystring" || loc == "path" {
+		if _, ok := declared["method.request."+loc+"."+m[2]]; ok {
+			return ""
+		}
+	}
+	return "Invalid mapping expression parameter specified: " + src
+}
+
 // integrationKnown lists the keys of x-amazon-apigateway-integration the importer reads; the
 // HTTP-API-only ones are listed as warnings.
 var integrationKnown = map[string]bool{
@@ -25,7 +56,8 @@ var integrationKnown = map[string]bool{
 }
 
 // integration reads x-amazon-apigateway-integration.
-func (im *importer) integration(res *model.Resource, v any, where string) *model.Integration {
+// declared is the method's requestParameters, which mapping expressions and cache keys must name.
+func (im *importer) integration(res *model.Resource, declared map[string]bool, v any, where string) *model.Integration {
 	d, ok := v.(map[string]any)
 	if !ok {
 		im.errorf("Unable to put integration on '%s': %s must be a map", where, extIntegration)
@@ -106,6 +138,11 @@ func (im *importer) integration(res *model.Resource, v any, where string) *model
 		if !ok {
 			fail("cacheKeyParameters must be a list of strings")
 		}
+		for _, k := range l {
+			if _, ok := declared[k]; !ok {
+				fail("Invalid cache key parameter specified: %s is not a declared method request parameter", k)
+			}
+		}
 		in.CacheKeyParameters = append(in.CacheKeyParameters, l...)
 	}
 	if v, ok := d["requestParameters"]; ok {
@@ -113,9 +150,12 @@ func (im *importer) integration(res *model.Resource, v any, where string) *model
 		if !ok {
 			fail("Invalid mapping expression specified: the value of '%s' must be a string", bad)
 		}
-		for k := range m {
-			if !strings.HasPrefix(k, "integration.request.") {
+		for _, k := range sortedKeys(m) {
+			if !integrationTarget.MatchString(k) {
 				fail("Invalid mapping expression specified: %s", k)
+			}
+			if msg := requestSource(m[k], declared); msg != "" {
+				fail("%s", msg)
 			}
 		}
 		if len(m) > 0 {

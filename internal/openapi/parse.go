@@ -35,12 +35,12 @@ func decode(body []byte) (map[string]any, error) {
 			return nil, &InputError{Message: msgInvalidInput}
 		}
 	} else {
-		var y any
-		if err := yaml.Unmarshal(trimmed, &y); err != nil {
+		var node yaml.Node
+		if err := yaml.Unmarshal(trimmed, &node); err != nil {
 			return nil, &InputError{Message: msgInvalidInput}
 		}
 		var err error
-		if v, err = plain(y, 0); err != nil {
+		if v, err = (&yamlConverter{}).value(&node, 0); err != nil {
 			return nil, &InputError{Message: msgInvalidInput}
 		}
 	}
@@ -51,62 +51,123 @@ func decode(body []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// maxDepth bounds the nesting of a YAML document, so a hostile document cannot exhaust the stack.
-const maxDepth = 512
+// Limits on a YAML document: nesting depth, so a hostile document cannot exhaust the stack, and
+// the number of values after aliases are expanded, so an alias bomb cannot exhaust memory.
+const (
+	maxDepth  = 512
+	maxValues = 1 << 20
+)
 
-// plain turns yaml.v3's generic values into the JSON-shaped values encoding/json produces.
-func plain(v any, depth int) (any, error) {
+// yamlConverter turns a yaml.v3 node tree into JSON-shaped values. It works on nodes rather
+// than yaml.v3's own decoding so scalars keep the author's text: `version: 1.10` stays "1.10",
+// and a timestamp stays the string that was written.
+type yamlConverter struct{ values int }
+
+func (c *yamlConverter) value(n *yaml.Node, depth int) (any, error) {
+	c.values++
 	if depth > maxDepth {
 		return nil, fmt.Errorf("document nested deeper than %d levels", maxDepth)
 	}
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			p, err := plain(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = p
-		}
-		return out, nil
-	case map[any]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			p, err := plain(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[scalarText(k)] = p
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			p, err := plain(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = p
-		}
-		return out, nil
-	case int:
-		return json.Number(strconv.Itoa(t)), nil
-	case int64:
-		return json.Number(strconv.FormatInt(t, 10)), nil
-	case uint64:
-		return json.Number(strconv.FormatUint(t, 10)), nil
-	case float64:
-		if math.IsInf(t, 0) || math.IsNaN(t) {
-			return nil, fmt.Errorf("number %v has no JSON form", t)
-		}
-		return json.Number(strconv.FormatFloat(t, 'g', -1, 64)), nil
-	case string, bool, nil:
-		return t, nil
-	default:
-		// Timestamps and binary scalars keep their text.
-		return scalarText(t), nil
+	if c.values > maxValues {
+		return nil, fmt.Errorf("document expands to more than %d values", maxValues)
 	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.value(n.Content[0], depth+1)
+	case yaml.AliasNode:
+		return c.value(n.Alias, depth+1)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, e := range n.Content {
+			v, err := c.value(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		var merged []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				merged = append(merged, v)
+				continue
+			}
+			val, err := c.value(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k.Value] = val
+		}
+		// Merge keys (<<) add the keys the mapping does not set itself.
+		for _, m := range merged {
+			if m.Kind == yaml.AliasNode {
+				m = m.Alias
+			}
+			sources := []*yaml.Node{m}
+			if m.Kind == yaml.SequenceNode {
+				sources = m.Content
+			}
+			for _, src := range sources {
+				v, err := c.value(src, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				sm, ok := v.(map[string]any)
+				if !ok {
+					return nil, fmt.Errorf("merge key value is not a mapping")
+				}
+				for k, e := range sm {
+					if _, set := out[k]; !set {
+						out[k] = e
+					}
+				}
+			}
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return c.scalar(n)
+	}
+	return nil, fmt.Errorf("unexpected YAML node kind %v", n.Kind)
+}
+
+func (c *yamlConverter) scalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	case "!!int", "!!float":
+		// Keep the written number when it is already a JSON number (1.10 stays 1.10).
+		if json.Valid([]byte(n.Value)) {
+			return json.Number(n.Value), nil
+		}
+		var f float64
+		if n.ShortTag() == "!!int" {
+			var i int64
+			if err := n.Decode(&i); err == nil {
+				return json.Number(strconv.FormatInt(i, 10)), nil
+			}
+		}
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("number %s has no JSON form", n.Value)
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+	}
+	// Strings, timestamps and binary keep their text.
+	return n.Value, nil
 }
 
 func scalarText(v any) string {

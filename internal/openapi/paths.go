@@ -204,7 +204,7 @@ func (im *importer) method(res *model.Resource, verb string, op map[string]any, 
 	im.methodResponses(m, op, where)
 	im.methodValidator(m, op, where)
 	if v, ok := op[extIntegration]; ok {
-		m.MethodIntegration = im.integration(res, v, where)
+		m.MethodIntegration = im.integration(res, m.RequestParameters, v, where)
 	}
 	return m
 }
