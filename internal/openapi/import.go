@@ -149,7 +149,13 @@ func (im *importer) restAPI() {
 	api.ApiKeySource = "HEADER"
 	api.RootResourceId = model.NewID(10)
 	info, _ := getMap(im.root, "info")
-	title, _ := getString(info, "title")
+	var title string
+	switch t := info["title"].(type) {
+	case string:
+		title = t
+	case json.Number:
+		title = t.String() // an unquoted YAML title such as 2048
+	}
 	if strings.TrimSpace(title) == "" {
 		im.errorf("Missing required field info.title: the title names the API")
 	}

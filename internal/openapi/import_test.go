@@ -146,6 +146,37 @@ func TestImportRefusesBadInput(t *testing.T) {
 	}
 }
 
+func TestImportWarningTable(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"root security", `{"swagger": "2.0", "info": {"title": "t"}, "security": [{"k": []}]}`, "Root-level security is not supported"},
+		{"cookie parameter", `{"openapi": "3.0.3", "info": {"title": "t"}, "paths": {"/a": {"get": {"parameters": [{"name": "s", "in": "cookie"}]}}}}`, "Unsupported parameter 's' in 'cookie' on method 'GET /a'. Ignoring."},
+		{"form parameter", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"post": {"parameters": [{"name": "f", "in": "formData"}]}}}}`, "Unsupported parameter 'f' in 'formData'"},
+		{"oauth scheme", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"o": {"type": "oauth2"}}, "paths": {"/a": {"get": {"security": [{"o": []}]}}}}`, "Unsupported security scheme 'o' on method 'GET /a'. Ignoring."},
+		{"undefined scheme", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"get": {"security": [{"nope": []}]}}}}`, "Security scheme 'nope' on method 'GET /a' is not defined. Ignoring."},
+		{"default response", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"get": {"responses": {"default": {"description": "x"}}}}}}`, "Unsupported response code 'default'"},
+		{"missing model", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"post": {"parameters": [{"in": "body", "name": "b", "schema": {"$ref": "#/definitions/Nope"}}]}}}}`, "Model 'Nope' referenced on method 'POST /a' is not defined. Ignoring."},
+		{"external ref", `{"swagger": "2.0", "info": {"title": "t"}, "definitions": {"A": {"$ref": "other.json#/B"}}}`, "Model 'A' has an unsupported reference 'other.json#/B'"},
+		{"model name", `{"swagger": "2.0", "info": {"title": "t"}, "definitions": {"a-b": {"type": "object"}}}`, "Unable to create model 'a-b': Model name must be alphanumeric. Ignoring."},
+		{"method extension", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"get": {"x-amazon-apigateway-cors": {}}}}}`, "Unsupported extension x-amazon-apigateway-cors on method 'GET /a'. Ignoring."},
+		{"integration field", `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/a": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "payloadFormatVersion": "2.0"}}}}}`, "Unsupported integration field 'payloadFormatVersion' on method 'GET /a'. Ignoring."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := Import([]byte(tc.body), ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(doc.RestApi.Warnings, "\n"), tc.want) {
+				t.Errorf("warnings %q do not contain %q", doc.RestApi.Warnings, tc.want)
+			}
+			var ie *InputError
+			if _, err := Import([]byte(tc.body), ImportOptions{FailOnWarnings: true}); !errors.As(err, &ie) || !strings.Contains(ie.Message, tc.want) {
+				t.Errorf("FailOnWarnings: got %v", err)
+			}
+		})
+	}
+}
+
 func TestImportWarnings(t *testing.T) {
 	doc, err := Import(readTestdata(t, "basepath.yaml"), ImportOptions{})
 	if err != nil {
