@@ -249,3 +249,32 @@ func describeResponses(rs runtime.GatewayResponses) string {
 	}
 	return b.String()
 }
+
+// FuzzHTTPTarget checks that any uri compiles or is refused without panicking, and that a
+// compiled target puts its literal parts back together as the uri's path and query.
+func FuzzHTTPTarget(f *testing.F) {
+	for _, s := range []string{"http://h/a/{proxy}?x={id}", "https://${stageVariables.host}/p", "http://h", "http://h?q", "ftp://x", "http://{x}/", "http://h/{unclosed"} {
+		f.Add(s)
+	}
+	tr := runtime.NewTree("r")
+	res, err := tr.Add("/x/{id}/{proxy+}", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	vars := map[string]string{"host": "example.com"}
+	f.Fuzz(func(t *testing.T, uri string) {
+		in := &model.Integration{Type: "HTTP_PROXY", Uri: uri}
+		target, err := compileHTTPTarget(in, res, vars)
+		if err != nil {
+			return
+		}
+		if target.Host == "" || (target.Scheme != "http" && target.Scheme != "https") || len(target.Path) == 0 {
+			t.Fatalf("%q compiled to %+v", uri, target)
+		}
+		for _, p := range append(target.Path, target.Query...) {
+			if p.Param && (p.Source.Kind != runtime.SrcPath || p.Source.Index < 0 || p.Source.Index > 1) {
+				t.Fatalf("%q: placeholder bound to %+v", uri, p.Source)
+			}
+		}
+	})
+}

@@ -10,12 +10,8 @@ import (
 )
 
 // DefaultResponses returns the built-in gateway responses, for requests that reach no API.
-func DefaultResponses() runtime.GatewayResponses {
-	r, err := resolveResponses(nil, nil)
-	if err != nil {
-		panic("compile: built-in gateway responses do not compile: " + err.Error())
-	}
-	return r
+func DefaultResponses() (runtime.GatewayResponses, error) {
+	return resolveResponses(nil, nil)
 }
 
 // resolveResponses applies rest-api-model.md §11: a customised type wins; else the customised

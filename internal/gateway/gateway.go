@@ -10,6 +10,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -72,11 +73,15 @@ func New(st store.Store, opts Options) (*Gateway, error) {
 	if opts.Upstream == nil {
 		opts.Upstream = httpproxy.New(httpproxy.Options{})
 	}
+	defaults, err := compile.DefaultResponses()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: built-in gateway responses: %w", err)
+	}
 	g := &Gateway{
 		opts:     opts,
 		hostTail: ".execute-api." + opts.Domain,
 		table:    runtime.NewTable(),
-		defaults: compile.DefaultResponses(),
+		defaults: defaults,
 		st:       st,
 		log:      opts.Logger,
 		upstream: opts.Upstream,

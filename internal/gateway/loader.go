@@ -13,25 +13,60 @@ import (
 
 // follow applies the store's changes until the subscription ends. Only what changed is
 // recompiled: a stage, the stages of one API, or (on an empty-Kind change, which means the feed
-// overflowed) everything.
+// overflowed) everything. Changes that arrive together (one transaction writes the API, a
+// deployment and a stage) are applied together, so each stage compiles once.
 func (g *Gateway) follow(changes <-chan store.Change) {
 	defer close(g.done)
 	for c := range changes {
-		var err error
+		batch := []store.Change{c}
+	drain:
+		for {
+			select {
+			case c, ok := <-changes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		g.apply(batch)
+	}
+}
+
+func (g *Gateway) apply(batch []store.Change) {
+	apis := map[string]bool{}
+	type stageKey struct{ api, stage string }
+	stages := map[stageKey]bool{}
+	for _, c := range batch {
 		switch c.Kind {
 		case "":
-			err = g.reloadAll()
+			if err := g.reloadAll(); err != nil {
+				g.log.Error("reloading every stage failed", "error", err)
+			}
+			return
 		case store.KindStage:
 			apiID, stage, _ := strings.Cut(c.Key, "/")
-			err = g.reloadStage(apiID, stage)
+			stages[stageKey{apiID, stage}] = true
 		case store.KindDeployment:
 			apiID, _, _ := strings.Cut(c.Key, "/")
-			err = g.reloadAPI(apiID)
+			apis[apiID] = true
 		case store.KindRestAPI:
-			err = g.reloadAPI(c.Key)
+			apis[c.Key] = true
 		}
-		if err != nil {
-			g.log.Error("reloading after a store change failed", "kind", c.Kind, "key", c.Key, "error", err)
+	}
+	for apiID := range apis {
+		if err := g.reloadAPI(apiID); err != nil {
+			g.log.Error("reloading an API's stages failed", "api", apiID, "error", err)
+		}
+	}
+	for k := range stages {
+		if apis[k.api] {
+			continue
+		}
+		if err := g.reloadStage(k.api, k.stage); err != nil {
+			g.log.Error("reloading a stage failed", "api", k.api, "stage", k.stage, "error", err)
 		}
 	}
 }
@@ -119,6 +154,12 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 			"deployment", st.Stage.DeploymentId, "error", err)
 		return nil
 	}
+	api.Routes.Walk(func(res *runtime.Resource, m *runtime.Method) {
+		if m.Integration.Kind == runtime.Unsupported {
+			g.log.Warn("method will answer 500 Internal server error", "api", apiID, "stage", stage,
+				"resource", res.Path, "method", m.Verb.String(), "reason", m.Integration.Reason)
+		}
+	})
 	return api
 }
 

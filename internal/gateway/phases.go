@@ -10,7 +10,8 @@ func (g *Gateway) checkPayload(rc *request) *gatewayError {
 	if rc.r.ContentLength > g.opts.MaxPayloadBytes {
 		return errTooLarge
 	}
-	rc.body = &limitedBody{rc: rc.r.Body, left: g.opts.MaxPayloadBytes}
+	rc.bodyBuf = limitedBody{rc: rc.r.Body, left: g.opts.MaxPayloadBytes}
+	rc.body = &rc.bodyBuf
 	return nil
 }
 

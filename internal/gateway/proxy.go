@@ -149,11 +149,22 @@ func (rc *request) upstreamURI(t *runtime.HTTPTarget) string {
 }
 
 // upstreamHeader turns the client's headers into the upstream's, in place (the request owns
-// them): hop-by-hop and the headers AWS never forwards are dropped, a SigV4 Authorization is
+// them, and sparing a copy keeps the hot path free of another map): hop-by-hop and the headers AWS never forwards are dropped, a SigV4 Authorization is
 // dropped, X-Forwarded-For/-Proto/-Port are added as AWS adds them, X-Amzn-Trace-Id is kept or
 // started, and the integration's header mappings are applied.
 func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	h := rc.r.Header
+	// Mapped values are read from the client's headers as they arrived, before any is dropped.
+	type value struct {
+		v  string
+		ok bool
+	}
+	var mappedBuf [8]value
+	mapped := mappedBuf[:0]
+	for _, p := range t.Headers {
+		v, ok := rc.source(p.Source, nil)
+		mapped = append(mapped, value{v, ok})
+	}
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -182,9 +193,9 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	if _, ok := h["X-Amzn-Trace-Id"]; !ok {
 		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
 	}
-	for _, p := range t.Headers {
-		if v, ok := rc.source(p.Source, nil); ok {
-			h.Set(p.Name, v)
+	for i, p := range t.Headers {
+		if mapped[i].ok {
+			h.Set(p.Name, mapped[i].v)
 		}
 	}
 	return h

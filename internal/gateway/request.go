@@ -29,6 +29,7 @@ type request struct {
 	params   []string
 	paramBuf [8]string
 	body     *limitedBody
+	bodyBuf  limitedBody
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}

@@ -159,8 +159,25 @@ func (n *Resource) Method(httpMethod string) *Method {
 	return n.methods[VerbANY]
 }
 
-// Methods returns the resource's methods indexed by Verb.
-func (n *Resource) Methods() [numVerbs]*Method { return n.methods }
+// Walk calls fn for every method of the tree, parents before children.
+func (t *Tree) Walk(fn func(*Resource, *Method)) { t.root.walk(fn) }
+
+func (n *Resource) walk(fn func(*Resource, *Method)) {
+	for _, m := range n.methods {
+		if m != nil {
+			fn(n, m)
+		}
+	}
+	for _, c := range n.literals {
+		c.walk(fn)
+	}
+	if n.param != nil {
+		n.param.walk(fn)
+	}
+	if n.greedy != nil {
+		n.greedy.walk(fn)
+	}
+}
 
 // Match finds the resource for path, the request path after the stage segment ("/" for the
 // root, "/pets/1"; the leading slash is optional). Path parameter values are appended to params

@@ -218,3 +218,17 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+func TestWalk(t *testing.T) {
+	tr := testTree(t)
+	seen := map[string]bool{}
+	tr.Walk(func(r *Resource, m *Method) { seen[r.Path+" "+m.Verb.String()] = true })
+	for _, want := range []string{"/ GET", "/pets POST", "/files/{proxy+} ANY", "/users/{id}/{proxy+} POST", "/{proxy+} ANY"} {
+		if !seen[want] {
+			t.Errorf("Walk missed %s", want)
+		}
+	}
+	if len(seen) != 16 {
+		t.Errorf("Walk visited %d methods: %v", len(seen), seen)
+	}
+}
