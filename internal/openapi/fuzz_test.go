@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -19,7 +21,24 @@ func FuzzImport(f *testing.F) {
 	}
 	f.Add([]byte(`{"swagger":"2.0","info":{"title":"t"},"paths":{"/{a+}":{"get":{}}}}`))
 	f.Add([]byte("openapi: 3.0.0\ninfo: {title: t}\npaths: {/a: {get: {responses: {200: {}}}}}"))
+	base, err := Import(readTestdata(f, "petstore-oas30.yaml"), ImportOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	before, _ := json.Marshal(base)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// Put must refuse or apply, never panic, and never touch the existing definition.
+		for _, mode := range []string{"merge", "overwrite"} {
+			if _, err := Put(base, body, mode, ImportOptions{}); err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("put %s: error %v is not an InputError", mode, err)
+				}
+			}
+		}
+		if after, _ := json.Marshal(base); !bytes.Equal(before, after) {
+			t.Fatal("Put modified the existing definition")
+		}
 		doc, err := Import(body, ImportOptions{BasePath: "prepend"})
 		if err != nil {
 			var ie *InputError

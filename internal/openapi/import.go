@@ -67,6 +67,7 @@ type importer struct {
 	apiID    string
 	doc      *model.APIDoc
 	errs     []string
+	dropped  int // errors past maxErrors
 	warnings []string
 	set      map[string]bool
 	// schemes classifies the security schemes by name: "apikey", "iam" or "other".
@@ -75,11 +76,20 @@ type importer struct {
 	validators map[string]string
 	// inlineModels maps the hash of an inline schema to the model generated for it.
 	inlineModels map[string]string
-	now          model.Epoch
+	// variableChild maps a resource id to the path part of its {variable} child.
+	variableChild map[string]string
+	now           model.Epoch
 }
 
+// maxErrors bounds the errors listed in one refusal; a broken document can have thousands.
+const maxErrors = 100
+
 func (im *importer) errorf(format string, args ...any) {
-	im.errs = append(im.errs, fmt.Sprintf(format, args...))
+	if len(im.errs) < maxErrors {
+		im.errs = append(im.errs, fmt.Sprintf(format, args...))
+	} else {
+		im.dropped++
+	}
 }
 
 func (im *importer) warnf(format string, args ...any) {
@@ -95,7 +105,7 @@ func parse(body []byte, opts ImportOptions, apiID string) (*parsed, error) {
 	im := &importer{
 		root: root, opts: opts, apiID: apiID, set: map[string]bool{},
 		schemes: map[string]string{}, validators: map[string]string{},
-		inlineModels: map[string]string{}, now: model.Now(),
+		inlineModels: map[string]string{}, variableChild: map[string]string{}, now: model.Now(),
 	}
 	switch {
 	case isSwagger2(root):
@@ -105,6 +115,9 @@ func parse(body []byte, opts ImportOptions, apiID string) (*parsed, error) {
 		return nil, &InputError{Message: msgNoImporter}
 	}
 	im.run()
+	if im.dropped > 0 {
+		im.errs = append(im.errs, fmt.Sprintf("... and %d more errors", im.dropped))
+	}
 	if len(im.errs) > 0 {
 		return nil, &InputError{Message: "Errors found during import:\n\t" + strings.Join(im.errs, "\n\t")}
 	}

@@ -39,8 +39,7 @@ type InputError struct{ Message string }
 func (e *InputError) Error() string { return e.Message }
 
 // Import parses a document into a new APIDoc with freshly generated ids (RestApi.Id and the root
-// resource included) and returns the warnings AWS would list. The doc's RestApi.Warnings holds
-// them too.
+// resource included). The warnings AWS would list are in the doc's RestApi.Warnings.
 func Import(body []byte, opts ImportOptions) (*model.APIDoc, error) {
 	p, err := parse(body, opts, model.NewID(10))
 	if err != nil {
@@ -76,8 +75,8 @@ type ExportOptions struct {
 	StageName string
 }
 
-// Export renders a deployed API definition.
-// Output is deterministic: keys are sorted, so equal definitions export to equal bytes.
+// Export renders a deployed API definition. Output is deterministic (keys sorted), so equal
+// definitions export to equal bytes.
 func Export(doc *model.APIDoc, opts ExportOptions) ([]byte, error) {
 	if doc == nil {
 		return nil, errors.New("openapi: export of a nil definition")

@@ -22,8 +22,7 @@ const (
 // json.Number, bool and nil. The first non-space byte decides: '{' is JSON, anything else YAML.
 // YAML keys that are not strings (a response code written as 200) become their text.
 func decode(body []byte) (map[string]any, error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
-	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff") // whitespace and a byte-order mark
 	var v any
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))

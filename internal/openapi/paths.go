@@ -71,12 +71,11 @@ func (im *importer) resource(byPath map[string]*model.Resource, fullPath string,
 			return nil
 		}
 		if strings.HasPrefix(seg, "{") {
-			for _, sib := range im.doc.Resources {
-				if sib.ParentId == parent.Id && strings.HasPrefix(sib.PathPart, "{") && sib.PathPart != seg {
-					im.errorf("Unable to create resource at path '%s': A sibling (%s) of this resource already has a variable path part -- only one is allowed", fullPath, sib.PathPart)
-					return nil
-				}
+			if sib, ok := im.variableChild[parent.Id]; ok && sib != seg {
+				im.errorf("Unable to create resource at path '%s': A sibling (%s) of this resource already has a variable path part -- only one is allowed", fullPath, sib)
+				return nil
 			}
+			im.variableChild[parent.Id] = seg
 		}
 		r := &model.Resource{Id: model.NewID(6), ParentId: parent.Id, PathPart: seg, Path: cur}
 		im.doc.Resources[r.Id] = r
@@ -88,7 +87,7 @@ func (im *importer) resource(byPath map[string]*model.Resource, fullPath string,
 
 // pathItemKnown lists the path-item keys that are not operations.
 var pathItemKnown = map[string]bool{
-	"parameters": true, "summary": true, "description": true, "servers": true, "$ref": true,
+	"parameters": true, "summary": true, "description": true, "servers": true,
 }
 
 func (im *importer) pathItem(res *model.Resource, p string, item map[string]any) {
@@ -100,6 +99,8 @@ func (im *importer) pathItem(res *model.Resource, p string, item map[string]any)
 			case pathItemKnown[key], strings.HasPrefix(key, "x-") && !strings.HasPrefix(key, extPrefix):
 			case key == "trace":
 				im.warnf("Unsupported operation 'trace' on path '%s'. Ignoring.", p)
+			case key == "$ref":
+				im.warnf("Unsupported path item reference on path '%s'. Ignoring.", p)
 			default:
 				im.warnf("Unsupported key '%s' on path '%s'. Ignoring.", key, p)
 			}
