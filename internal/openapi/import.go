@@ -282,8 +282,11 @@ var rootKnown = map[string]bool{
 
 func (im *importer) rootExtensions() {
 	for _, k := range sortedKeys(im.root) {
-		if strings.HasPrefix(k, extPrefix) && !rootKnown[k] {
+		switch {
+		case strings.HasPrefix(k, extPrefix) && !rootKnown[k]:
 			im.warnf("Unsupported extension %s at the document root. Ignoring.", k)
+		case k == extEndpointConfig && im.v3:
+			im.warnf("In OpenAPI 3 documents %s belongs on servers[0], not the document root. Ignoring.", k)
 		}
 	}
 	if _, ok := im.root["security"]; ok {

@@ -113,6 +113,9 @@ func TestImportRefusesBadInput(t *testing.T) {
 		{"timeout too big", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "timeoutInMillis": 30000}}}`), ImportOptions{}, "Timeout should be between 50 ms and 29000 ms"},
 		{"timeout not a number", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "timeoutInMillis": "soon"}}}`), ImportOptions{}, "Timeout should be between"},
 		{"http without uri", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET"}}}`), ImportOptions{}, "Invalid HTTP endpoint specified for URI"},
+		{"http uri without host", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET", "uri": "http:///x"}}}`), ImportOptions{}, "Invalid HTTP endpoint specified for URI"},
+		{"http uri scheme", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET", "uri": "ftp://h/x"}}}`), ImportOptions{}, "Invalid HTTP endpoint specified for URI"},
+		{"aws uri", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "aws", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:s3:GetObject"}}}`), ImportOptions{}, "AWS ARN for integration must contain path or action"},
 		{"passthrough", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "passthroughBehavior": "always"}}}`), ImportOptions{}, "Invalid passthrough behavior"},
 		{"response status", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": {"statusCode": "2000"}}}}}`), ImportOptions{}, "Invalid status code '2000'"},
 		{"template not string", swagger(`"/p": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": 1}}}}`), ImportOptions{}, "must be a string"},
@@ -255,5 +258,32 @@ func TestImportRefusesAliasBomb(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Message != "Invalid OpenAPI input." {
 		t.Fatalf("alias bomb: got %v", err)
+	}
+}
+
+func TestImportIntegrationDefaults(t *testing.T) {
+	body := `{"swagger": "2.0", "info": {"title": "t"}, "paths": {"/items/{id}": {"get": {
+	  "parameters": [{"name": "id", "in": "path"}, {"name": "q", "in": "query"}],
+	  "x-amazon-apigateway-integration": {"type": "HTTP", "httpMethod": "get",
+	    "uri": "https://${stageVariables.host}:8443/items/{id}",
+	    "requestParameters": {"integration.request.path.id": "method.request.path.id",
+	      "integration.request.header.x-q": "method.request.multivaluequerystring.q",
+	      "integration.request.header.x-stage": "stageVariables.name",
+	      "integration.request.header.x-req": "context.requestId",
+	      "integration.request.header.x-body": "method.request.body.order.id",
+	      "integration.request.header.x-lit": "'fixed'"}}}}}}`
+	doc, err := Import([]byte(body), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := doc.ResourceByPath("/items/{id}")
+	m := r.ResourceMethods["GET"]
+	if !m.RequestParameters["method.request.path.id"] || m.RequestParameters["method.request.querystring.q"] {
+		t.Errorf("path parameters are required, others as declared: %v", m.RequestParameters)
+	}
+	in := m.MethodIntegration
+	if in.HttpMethod != "GET" || in.TimeoutInMillis != 29000 || in.PassthroughBehavior != "WHEN_NO_MATCH" ||
+		in.CacheNamespace != r.Id || in.CacheKeyParameters == nil || len(in.CacheKeyParameters) != 0 {
+		t.Errorf("integration defaults: %+v", in)
 	}
 }

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -46,6 +47,20 @@ func requestSource(src string, declared map[string]bool) string {
 	return "Invalid mapping expression parameter specified: " + src
 }
 
+// placeholder matches the {name} and ${stageVariables.name} parts an integration URI may hold.
+var placeholder = regexp.MustCompile(`\$?\{[^{}]*\}`)
+
+// validHTTPURI reports whether an HTTP integration URI is an absolute http(s) URL once its
+// placeholders are filled.
+func validHTTPURI(uri string) bool {
+	u, err := url.Parse(placeholder.ReplaceAllString(uri, "x"))
+	if err != nil {
+		return false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	return (scheme == "http" || scheme == "https") && u.Host != ""
+}
+
 // integrationKnown lists the keys of x-amazon-apigateway-integration the importer reads; the
 // HTTP-API-only ones are listed as warnings.
 var integrationKnown = map[string]bool{
@@ -88,8 +103,7 @@ func (im *importer) integration(res *model.Resource, declared map[string]bool, v
 	}
 	switch in.Type {
 	case "HTTP", "HTTP_PROXY":
-		lower := strings.ToLower(in.Uri)
-		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+		if !validHTTPURI(in.Uri) {
 			fail("Invalid HTTP endpoint specified for URI")
 		}
 		if in.HttpMethod == "" {
@@ -97,6 +111,8 @@ func (im *importer) integration(res *model.Resource, declared map[string]bool, v
 		}
 	case "AWS", "AWS_PROXY":
 		if !strings.HasPrefix(in.Uri, "arn:") {
+			fail("Invalid ARN specified in the request")
+		} else if !strings.Contains(in.Uri, ":path/") && !strings.Contains(in.Uri, ":action/") {
 			fail("AWS ARN for integration must contain path or action")
 		}
 		if in.HttpMethod == "" {
