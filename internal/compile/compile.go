@@ -160,7 +160,7 @@ func compileResponses(out *runtime.Integration, m *model.Method, in *model.Integ
 			if err != nil {
 				return fmt.Sprintf("response parameter %s: %v", name, err)
 			}
-			cr.Headers = append(cr.Headers, runtime.HeaderParam{Name: header, Source: src})
+			cr.Headers = append(cr.Headers, runtime.NewHeaderParam(header, src))
 		}
 		for _, ct := range sortedKeys(ir.ResponseTemplates) {
 			cr.Templates = append(cr.Templates, runtime.ResponseTemplate{

@@ -66,7 +66,7 @@ func resolveResponses(custom map[string]*model.GatewayResponse, vars map[string]
 			if err != nil {
 				return out, fmt.Errorf("gateway response %s: %s: %w", d.Type, name, err)
 			}
-			gr.Headers = append(gr.Headers, runtime.HeaderParam{Name: header, Source: src})
+			gr.Headers = append(gr.Headers, runtime.NewHeaderParam(header, src))
 		}
 		for _, ct := range sortedKeys(templates) {
 			gr.Templates = append(gr.Templates, ParseGatewayTemplate(runtime.MediaType(ct), templates[ct], vars))

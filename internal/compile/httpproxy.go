@@ -63,8 +63,7 @@ func compileHTTPTarget(in *model.Integration, res *runtime.Resource, vars map[st
 			if err != nil {
 				return nil, fmt.Errorf("request parameter %s: %w", name, err)
 			}
-			t.Headers = append(t.Headers, runtime.HeaderParam{
-				Name: strings.TrimPrefix(name, "integration.request.header."), Source: src})
+			t.Headers = append(t.Headers, runtime.NewHeaderParam(strings.TrimPrefix(name, "integration.request.header."), src))
 		default:
 			return nil, fmt.Errorf("request parameter %q is not supported", name)
 		}

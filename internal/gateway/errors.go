@@ -55,10 +55,8 @@ func (g *Gateway) writeError(rc *request, e *gatewayError) {
 	}
 	h := rc.w.Header()
 	h["X-Amzn-Errortype"] = []string{errorType}
-	for _, p := range gr.Headers {
-		if v, ok := rc.source(p.Source, e); ok {
-			h.Set(p.Name, v)
-		}
+	for i := range gr.Headers {
+		rc.setHeader(h, &gr.Headers[i], e)
 	}
 	bp := bufPool.Get().(*[]byte)
 	body := (*bp)[:0]

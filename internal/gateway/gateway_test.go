@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -305,7 +306,7 @@ func TestSwapUnderLoad(t *testing.T) {
 
 func BenchmarkMockRequest(b *testing.B) {
 	st := benchStore(b)
-	gw, err := New(st, Options{})
+	gw, err := New(st, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,20 +30,18 @@ func (g *Gateway) serveMock(rc *request, in *runtime.Integration) *gatewayError 
 		return errInternal
 	}
 	h := rc.w.Header()
-	for _, p := range ir.Headers {
-		if p.Source.Kind == runtime.SrcHeader {
+	for i := range ir.Headers {
+		if ir.Headers[i].Source.Kind == runtime.SrcHeader {
 			continue // a MOCK answer has no integration response headers
 		}
-		if v, ok := rc.source(p.Source, nil); ok {
-			h.Set(p.Name, v)
-		}
+		rc.setHeader(h, &ir.Headers[i], nil)
 	}
 	var body string
 	if t := runtime.SelectResponseTemplate(ir.Templates, rc.r.Header.Get("Accept")); t != nil {
 		body = t.Text
 	}
 	if _, set := h["Content-Type"]; !set {
-		h["Content-Type"] = []string{"application/json"}
+		h["Content-Type"] = jsonContentType
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	rc.w.WriteHeader(ir.StatusCode)

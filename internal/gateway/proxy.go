@@ -89,7 +89,7 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 		h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
 	}
 	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = []string{"application/json"}
+		h["Content-Type"] = jsonContentType
 	}
 	rc.w.WriteHeader(resp.StatusCode)
 	if r.Method == http.MethodHead {
@@ -195,7 +195,7 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	}
 	for i, p := range t.Headers {
 		if mapped[i].ok {
-			h.Set(p.Name, mapped[i].v)
+			h[p.Name] = []string{mapped[i].v}
 		}
 	}
 	return h

@@ -38,9 +38,10 @@ func newRequest(w http.ResponseWriter, r *http.Request) *request {
 	rc := requestPool.Get().(*request)
 	rc.w, rc.r = w, r
 	rc.requestID, rc.extendedID = newRequestID(), newExtendedID()
+	ids := &[2]string{rc.requestID, rc.extendedID}
 	h := w.Header()
-	h["X-Amzn-Requestid"] = []string{rc.requestID}
-	h["X-Amz-Apigw-Id"] = []string{rc.extendedID}
+	h["X-Amzn-Requestid"] = ids[0:1:1]
+	h["X-Amz-Apigw-Id"] = ids[1:2:2]
 	rc.params = rc.paramBuf[:0]
 	return rc
 }
@@ -107,6 +108,20 @@ func newTraceID(epoch int64) string {
 	}
 	return string(s[:])
 }
+
+// setHeader sets a mapped header when its value is present.
+func (rc *request) setHeader(h http.Header, p *runtime.HeaderParam, e *gatewayError) {
+	if p.Values != nil {
+		h[p.Name] = p.Values
+		return
+	}
+	if v, ok := rc.source(p.Source, e); ok {
+		h[p.Name] = []string{v}
+	}
+}
+
+// jsonContentType is the shared value of the default Content-Type (never modified).
+var jsonContentType = []string{"application/json"}
 
 // source evaluates a compiled mapping expression against the request. ok=false means the value
 // is absent (the header or parameter is then not set).

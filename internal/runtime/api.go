@@ -8,6 +8,7 @@
 package runtime
 
 import (
+	"net/textproto"
 	"regexp"
 	"time"
 )
@@ -256,8 +257,20 @@ type Source struct {
 
 // HeaderParam sets one response or request header.
 type HeaderParam struct {
+	// Name is in canonical form (http.CanonicalHeaderKey), so it can index an http.Header.
 	Name   string
 	Source Source
+	// Values is []string{value} for a literal source, shared by every request (never modified).
+	Values []string
+}
+
+// NewHeaderParam returns the parameter setting header name from src.
+func NewHeaderParam(name string, src Source) HeaderParam {
+	p := HeaderParam{Name: textproto.CanonicalMIMEHeaderKey(name), Source: src}
+	if src.Kind == SrcLiteral {
+		p.Values = []string{src.Name}
+	}
+	return p
 }
 
 // QueryParam adds one query string parameter.
