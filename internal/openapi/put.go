@@ -37,8 +37,9 @@ func overwrite(existing *model.APIDoc, p *parsed) *model.APIDoc {
 	keepEndpoint(&out.RestApi, old, p.set)
 
 	resIDs := map[string]string{out.RestApi.RootResourceId: old.RootResourceId}
+	oldByPath := byPath(existing)
 	for _, r := range out.Resources {
-		if prev := existing.ResourceByPath(r.Path); prev != nil {
+		if prev := oldByPath[r.Path]; prev != nil {
 			resIDs[r.Id] = prev.Id
 		}
 	}
@@ -183,22 +184,33 @@ func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
 	if out.Resources == nil || out.Root() == nil {
 		return nil, &InputError{Message: "Invalid REST API: the existing definition has no root resource"}
 	}
+	paths := byPath(out)
+	variables := map[string]string{} // parent id → path part of its {variable} child
+	for _, r := range out.Resources {
+		if strings.HasPrefix(r.PathPart, "{") {
+			variables[r.ParentId] = r.PathPart
+		}
+	}
 	for _, r := range in.SortedResources() {
-		target := out.ResourceByPath(r.Path)
+		target := paths[r.Path]
 		if target == nil {
 			parentPath := r.Path[:strings.LastIndex(r.Path, "/")]
 			if parentPath == "" {
 				parentPath = "/"
 			}
-			parent := out.ResourceByPath(parentPath)
+			parent := paths[parentPath]
 			if parent == nil {
 				return nil, &InputError{Message: "Errors found during import:\n\tUnable to create resource at path '" + r.Path + "': its parent does not exist"}
 			}
-			if msg := childConflict(out, parent, r.PathPart); msg != "" {
+			if msg := childConflict(parent, r.PathPart, variables); msg != "" {
 				return nil, &InputError{Message: "Errors found during import:\n\tUnable to create resource at path '" + r.Path + "': " + msg}
 			}
 			target = &model.Resource{Id: r.Id, ParentId: parent.Id, PathPart: r.PathPart, Path: r.Path}
 			out.Resources[target.Id] = target
+			paths[target.Path] = target
+			if strings.HasPrefix(target.PathPart, "{") {
+				variables[parent.Id] = target.PathPart
+			}
 		}
 		for verb, m := range r.ResourceMethods {
 			if id, ok := valIDs[m.RequestValidatorId]; ok {
@@ -217,19 +229,22 @@ func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
 }
 
 // childConflict says why parent cannot take a child with this path part, or "" if it can.
-func childConflict(d *model.APIDoc, parent *model.Resource, part string) string {
+func childConflict(parent *model.Resource, part string, variables map[string]string) string {
 	if strings.HasSuffix(parent.PathPart, "+}") {
 		return "Cannot create a child of a resource with a greedy path variable: " + parent.PathPart
 	}
-	if !strings.HasPrefix(part, "{") {
-		return ""
-	}
-	for _, sib := range d.Resources {
-		if sib.ParentId == parent.Id && strings.HasPrefix(sib.PathPart, "{") && sib.PathPart != part {
-			return "A sibling (" + sib.PathPart + ") of this resource already has a variable path part -- only one is allowed"
-		}
+	if sib, ok := variables[parent.Id]; ok && strings.HasPrefix(part, "{") && sib != part {
+		return "A sibling (" + sib + ") of this resource already has a variable path part -- only one is allowed"
 	}
 	return ""
+}
+
+func byPath(d *model.APIDoc) map[string]*model.Resource {
+	out := make(map[string]*model.Resource, len(d.Resources))
+	for _, r := range d.Resources {
+		out[r.Path] = r
+	}
+	return out
 }
 
 // isBuiltin reports whether a model is one the importer added (Empty or Error as every API has).
