@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"regexp"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestIDs(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	trace := regexp.MustCompile(`^Root=1-5f5e1000-[0-9a-f]{24}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newRequestID()
+		if !uuid.MatchString(id) || seen[id] {
+			t.Fatalf("request id %q", id)
+		}
+		seen[id] = true
+		ext := newExtendedID()
+		if b, err := base64.URLEncoding.DecodeString(ext); err != nil || len(ext) != 16 || len(b) != 11 {
+			t.Fatalf("extended id %q: %v", ext, err)
+		}
+		if tr := newTraceID(0x5f5e1000); !trace.MatchString(tr) {
+			t.Fatalf("trace id %q", tr)
+		}
+	}
+}
+
+func TestQueryValue(t *testing.T) {
+	cases := []struct {
+		raw, name, want string
+		ok              bool
+	}{
+		{"a=1&b=2", "b", "2", true},
+		{"a=1&a=2", "a", "1", true},
+		{"q=a+b%2Bc", "q", "a b+c", true},
+		{"my%20key=v", "my key", "v", true},
+		{"flag", "flag", "", true},
+		{"bad=%zz", "bad", "%zz", true},
+		{"a=1", "b", "", false},
+		{"", "a", "", false},
+	}
+	for _, c := range cases {
+		got, ok := queryValue(c.raw, c.name)
+		if got != c.want || ok != c.ok {
+			t.Errorf("queryValue(%q, %q) = %q, %v", c.raw, c.name, got, ok)
+		}
+	}
+}
+
+// FuzzJSONString checks that $context.error.messageString is always a JSON string that decodes
+// to the message (invalid UTF-8 becomes U+FFFD, as encoding/json does).
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "Missing Authentication Token", "quote \" back \\ nl \n nul \x00", "\xff\xfe", "é✓"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%q encodes as invalid JSON %s: %v", s, b, err)
+		}
+		if utf8.ValidString(s) && back != s {
+			t.Fatalf("%q round-trips as %q", s, back)
+		}
+	})
+}
