@@ -156,3 +156,25 @@ func dropMultiTypeModels(a, b *canonicalAPI) {
 		}
 	}
 }
+
+func TestExportAndPutSkipNilEntries(t *testing.T) {
+	var doc model.APIDoc
+	stored := `{"restApi": {"id": "abcdefghij", "name": "n", "rootResourceId": "rootrootro"},
+	  "resources": {"rootrootro": {"id": "rootrootro", "path": "/", "resourceMethods": {"GET": null,
+	    "POST": {"httpMethod": "POST", "authorizationType": "NONE", "methodResponses": {"200": null},
+	      "methodIntegration": {"type": "MOCK", "integrationResponses": {"200": null}}}}}, "x": null},
+	  "models": {"M": null}, "requestValidators": {"v": null}, "gatewayResponses": {"THROTTLED": null}}`
+	if err := json.Unmarshal([]byte(stored), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"oas30", "swagger"} {
+		if _, err := Export(&doc, ExportOptions{Type: typ, Extensions: "apigateway"}); err != nil {
+			t.Errorf("%s: %v", typ, err)
+		}
+	}
+	for _, mode := range []string{"merge", "overwrite"} {
+		if _, err := Put(&doc, readTestdata(t, "petstore-oas30.yaml"), mode, ImportOptions{}); err != nil {
+			t.Errorf("put %s: %v", mode, err)
+		}
+	}
+}

@@ -81,5 +81,5 @@ func Export(doc *model.APIDoc, opts ExportOptions) ([]byte, error) {
 	if doc == nil {
 		return nil, errors.New("openapi: export of a nil definition")
 	}
-	return exportDoc(doc, opts)
+	return exportDoc(compact(doc), opts)
 }

@@ -20,6 +20,7 @@ func put(existing *model.APIDoc, body []byte, mode string, opts ImportOptions) (
 	if err != nil {
 		return nil, err
 	}
+	existing = compact(existing)
 	if mode == "overwrite" {
 		return overwrite(existing, p), nil
 	}
@@ -121,7 +122,7 @@ func renumber(d *model.APIDoc, resIDs, valIDs map[string]string) {
 // of the same name, gateway responses those of the same type, and settings the document sets
 // replace the API's.
 func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
-	out := existing.Clone()
+	out := existing // put's private copy
 	in := p.doc
 	api := &out.RestApi
 	if p.set["description"] {
@@ -261,4 +262,50 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// compact returns a copy of d without nil entries, which a definition decoded from stored JSON
+// may hold ("GET": null), so the walks over it need no nil checks.
+func compact(d *model.APIDoc) *model.APIDoc {
+	c := d.Clone()
+	for id, r := range c.Resources {
+		if r == nil {
+			delete(c.Resources, id)
+			continue
+		}
+		for verb, m := range r.ResourceMethods {
+			if m == nil {
+				delete(r.ResourceMethods, verb)
+				continue
+			}
+			for code, mr := range m.MethodResponses {
+				if mr == nil {
+					delete(m.MethodResponses, code)
+				}
+			}
+			if in := m.MethodIntegration; in != nil {
+				for code, ir := range in.IntegrationResponses {
+					if ir == nil {
+						delete(in.IntegrationResponses, code)
+					}
+				}
+			}
+		}
+	}
+	for k, m := range c.Models {
+		if m == nil {
+			delete(c.Models, k)
+		}
+	}
+	for k, v := range c.RequestValidators {
+		if v == nil {
+			delete(c.RequestValidators, k)
+		}
+	}
+	for k, g := range c.GatewayResponses {
+		if g == nil {
+			delete(c.GatewayResponses, k)
+		}
+	}
+	return c
 }
