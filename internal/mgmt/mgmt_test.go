@@ -38,7 +38,7 @@ type env struct {
 	client *apigateway.Client
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := bolt.Open(t.TempDir())
 	if err != nil {
@@ -57,13 +57,17 @@ func newEnv(t *testing.T) *env {
 }
 
 // raw sends a request signed like the SDK signs it (or unsigned / with another secret).
-func (e *env) raw(t *testing.T, method, path string, body []byte, secret string) (*http.Response, []byte) {
+// Extra headers come as name, value pairs.
+func (e *env) raw(t *testing.T, method, path string, body []byte, secret string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	if secret != "" {
 		sum := sha256.Sum256(body)
 		creds := aws.Credentials{AccessKeyID: testKey, SecretAccessKey: secret}
@@ -88,7 +92,7 @@ type result[T any] struct {
 
 func must[T any](v T, err error) result[T] { return result[T]{v, err} }
 
-func (r result[T]) ok(t *testing.T) T {
+func (r result[T]) ok(t testing.TB) T {
 	t.Helper()
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -117,7 +121,7 @@ func pop(o types.Op, path, value string) types.PatchOperation {
 }
 
 // buildAPI creates an API with GET /pets → HTTP integration and returns ids.
-func buildAPI(t *testing.T, e *env) (apiID, petsID string) {
+func buildAPI(t testing.TB, e *env) (apiID, petsID string) {
 	t.Helper()
 	ctx := context.Background()
 	api := must(e.client.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("petstore")})).ok(t)

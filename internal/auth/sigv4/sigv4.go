@@ -236,16 +236,46 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 		return "", errMismatch()
 	}
 
-	canon := CanonicalRequest(r, a.SignedHeaders, payloadHash, presigned)
-	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
-	ch := sha256.Sum256([]byte(canon))
-	sts := Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
 	key := SigningKey(secret, a.Date, a.Region, a.Service)
-	want := hex.EncodeToString(hmacSHA256(key, sts))
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(a.Signature))) {
-		return "", errMismatch()
+	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
+	got := []byte(strings.ToLower(a.Signature))
+	uri := canonicalURI(r)
+	// The Go and JavaScript SDKs sign the path as sent; botocore (the AWS CLI) first removes
+	// dot segments and empty segments. Either form is accepted.
+	for _, u := range []string{uri, normalizePath(uri)} {
+		canon := canonicalRequest(r, u, a.SignedHeaders, payloadHash, presigned)
+		ch := sha256.Sum256([]byte(canon))
+		sts := Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
+		if hmac.Equal([]byte(hex.EncodeToString(hmacSHA256(key, sts))), got) {
+			return a.AccessKeyID, nil
+		}
+		if normalizePath(uri) == uri {
+			break
+		}
 	}
-	return a.AccessKeyID, nil
+	return "", errMismatch()
+}
+
+// normalizePath removes "." and ".." segments and empty segments, keeping a leading and a
+// trailing slash, as botocore does before signing.
+func normalizePath(p string) string {
+	var out []string
+	for _, seg := range strings.Split(p, "/") {
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	n := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(p, "/") && len(out) > 0 {
+		n += "/"
+	}
+	return n
 }
 
 func (v *Verifier) checkSkew(t, n time.Time) error {
@@ -277,10 +307,14 @@ func contains(list []string, s string) bool {
 // signed headers trimmed and joined, and the payload hash. presigned leaves X-Amz-Signature out
 // of the query.
 func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, presigned bool) string {
+	return canonicalRequest(r, canonicalURI(r), signedHeaders, payloadHash, presigned)
+}
+
+func canonicalRequest(r *http.Request, uri string, signedHeaders []string, payloadHash string, presigned bool) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r))
+	b.WriteString(uri)
 	b.WriteByte('\n')
 	b.WriteString(canonicalQuery(r.URL.RawQuery, presigned))
 	b.WriteByte('\n')

@@ -146,6 +146,7 @@ func TestVerifySDKSigned(t *testing.T) {
 		{"tampered path", "GET", "/restapis/a", nil, signOpts{tamper: func(r *http.Request) { r.URL.Path = "/restapis/b" }}, "InvalidSignatureException"},
 		{"tampered method", "GET", "/restapis", nil, signOpts{tamper: func(r *http.Request) { r.Method = "DELETE" }}, "InvalidSignatureException"},
 		{"tampered signed header", "GET", "/restapis", nil, signOpts{tamper: func(r *http.Request) { r.Header.Set("X-Custom", "z") }}, "InvalidSignatureException"},
+		{"path signed normalized, as botocore does", "GET", "/restapis/x", nil, signOpts{tamper: func(r *http.Request) { r.URL.Path = "/restapis//./x" }}, ""},
 		{"unsigned header added", "GET", "/restapis", nil, signOpts{tamper: func(r *http.Request) { r.Header.Set("X-Other", "z") }}, ""},
 		{"garbage authorization", "GET", "/restapis", nil, signOpts{tamper: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }}, "IncompleteSignatureException"},
 	}
@@ -221,6 +222,20 @@ func TestPresigned(t *testing.T) {
 				t.Fatalf("code = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNormalizePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/":           "/",
+		"//a//b/":     "/a/b/",
+		"/a/./b/../c": "/a/c",
+		"/..":         "/",
+		"/a%2F.":      "/a%2F.",
+	} {
+		if got := normalizePath(in); got != want {
+			t.Errorf("normalizePath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
