@@ -53,12 +53,13 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		vars = map[string]string{}
 	}
 	api := &runtime.API{
-		ID:               rec.APIID,
-		Stage:            stage.Stage.StageName,
-		DeploymentID:     rec.Deployment.Id,
-		StageVariables:   vars,
-		BinaryMediaTypes: doc.RestApi.BinaryMediaTypes,
-		Routes:           runtime.NewTree(doc.RestApi.RootResourceId),
+		ID:                 rec.APIID,
+		Stage:              stage.Stage.StageName,
+		DeploymentID:       rec.Deployment.Id,
+		StageVariables:     vars,
+		BinaryMediaTypes:   doc.RestApi.BinaryMediaTypes,
+		ExecuteAPIDisabled: doc.RestApi.DisableExecuteApiEndpoint,
+		Routes:             runtime.NewTree(doc.RestApi.RootResourceId),
 	}
 	for _, r := range doc.SortedResources() {
 		res, err := api.Routes.Add(r.Path, r.Id)
@@ -71,9 +72,11 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 				return nil, fmt.Errorf("compile: resource %s: invalid method %q", r.Path, verbName)
 			}
 			res.SetMethod(verb, &runtime.Method{
-				Verb:        verb,
-				Resource:    res,
-				Integration: compileIntegration(m, res, vars, opts),
+				Verb:              verb,
+				Resource:          res,
+				AuthorizationType: m.AuthorizationType,
+				APIKeyRequired:    m.ApiKeyRequired,
+				Integration:       compileIntegration(m, res, vars, opts),
 			})
 		}
 	}

@@ -29,11 +29,13 @@ var (
 	// customise it, so it renders with the built-in responses.
 	errForbidden = &gatewayError{typ: runtime.Default4XX, message: "Forbidden", status: http.StatusForbidden,
 		errorType: "ForbiddenException"}
-	errTooLarge     = &gatewayError{typ: runtime.RequestTooLarge, message: "Request Too Long"}
-	errInternal     = &gatewayError{typ: runtime.APIConfigurationError, message: "Internal server error"}
-	errTimeout      = &gatewayError{typ: runtime.IntegrationTimeout, message: "Endpoint request timed out"}
-	errMediaType    = &gatewayError{typ: runtime.UnsupportedMediaType, message: "Unsupported Media Type"}
-	errTooLargeBody = errors.New("gateway: request body exceeds the payload limit")
+	errTooLarge      = &gatewayError{typ: runtime.RequestTooLarge, message: "Request Too Long"}
+	errInternal      = &gatewayError{typ: runtime.APIConfigurationError, message: "Internal server error"}
+	errTimeout       = &gatewayError{typ: runtime.IntegrationTimeout, message: "Endpoint request timed out"}
+	errUnauthorized  = &gatewayError{typ: runtime.Unauthorized, message: "Unauthorized"}
+	errInvalidAPIKey = &gatewayError{typ: runtime.InvalidAPIKey, message: "Forbidden"}
+	errMediaType     = &gatewayError{typ: runtime.UnsupportedMediaType, message: "Unsupported Media Type"}
+	errTooLargeBody  = errors.New("gateway: request body exceeds the payload limit")
 )
 
 // writeError renders a gateway error: the one place every failure is answered. Status, headers

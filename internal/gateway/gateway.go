@@ -119,8 +119,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
-// yet (authorization, API keys, throttling, validation, caching) slot in between match and
-// integrate.
+// yet (resource policy, authorizers, usage plans, throttling, validation, caching) slot in
+// between checkAccess and integrate; checkAccess holds the place of authorization and API keys.
 func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.checkPayload(rc); err != nil {
 		return err
@@ -129,6 +129,9 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 		return err
 	}
 	if err := g.matchRoute(rc); err != nil {
+		return err
+	}
+	if err := g.checkAccess(rc); err != nil {
 		return err
 	}
 	return g.integrate(rc)

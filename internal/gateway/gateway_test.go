@@ -322,3 +322,50 @@ func BenchmarkMockRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestProtectedMethodsFailClosed: until authorization and API keys are enforced, methods that
+// require them refuse every request with AWS's answer to a request without credentials.
+func TestProtectedMethodsFailClosed(t *testing.T) {
+	e := newEnv(t, Options{})
+	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", "open", nil)}
+	protected := func(authType string, key bool) map[string]*model.Method {
+		m := mockMethod("GET", `{"statusCode": 200}`, ok, "200")
+		m.AuthorizationType, m.ApiKeyRequired = authType, key
+		return map[string]*model.Method{"GET": m}
+	}
+	doc := newDoc(
+		&model.Resource{Id: "iam001", Path: "/iam", ResourceMethods: protected("AWS_IAM", false)},
+		&model.Resource{Id: "cus001", Path: "/custom", ResourceMethods: protected("CUSTOM", false)},
+		&model.Resource{Id: "cog001", Path: "/cognito", ResourceMethods: protected("COGNITO_USER_POOLS", false)},
+		&model.Resource{Id: "key001", Path: "/key", ResourceMethods: protected("NONE", true)},
+		&model.Resource{Id: "opn001", Path: "/open", ResourceMethods: protected("NONE", false)},
+	)
+	e.deploy(doc, "dep001", "prod", nil)
+	cases := []struct {
+		path, body, errorType string
+		status                int
+	}{
+		{"/iam", `{"message":"Missing Authentication Token"}`, "MissingAuthenticationTokenException", 403},
+		{"/custom", `{"message":"Unauthorized"}`, "UnauthorizedException", 401},
+		{"/cognito", `{"message":"Unauthorized"}`, "UnauthorizedException", 401},
+		{"/key", `{"message":"Forbidden"}`, "ForbiddenException", 403},
+		{"/open", `open`, "", 200},
+	}
+	for _, c := range cases {
+		r := e.do("GET", e.pathURL(apiID, "prod", c.path), "", nil, map[string]string{"x-api-key": "whatever"})
+		if r.status != c.status || r.body != c.body || r.header.Get("X-Amzn-Errortype") != c.errorType {
+			t.Errorf("%s: %d %q %q", c.path, r.status, r.body, r.header.Get("X-Amzn-Errortype"))
+		}
+	}
+}
+
+func TestExecuteAPIEndpointDisabled(t *testing.T) {
+	e := newEnv(t, Options{})
+	doc := mockDoc()
+	doc.RestApi.DisableExecuteApiEndpoint = true
+	e.deploy(doc, "dep001", "prod", nil)
+	url, host := e.hostURL(apiID, "/prod/")
+	if r := e.do("GET", url, host, nil, nil); r.status != 403 || r.body != `{"message":"Forbidden"}` {
+		t.Errorf("disabled endpoint: %d %q", r.status, r.body)
+	}
+}

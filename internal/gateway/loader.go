@@ -154,13 +154,32 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 			"deployment", st.Stage.DeploymentId, "error", err)
 		return nil
 	}
+	g.warnUnsupported(api, &rec, &st)
+	return api
+}
+
+// warnUnsupported logs, once per load, what the stage asks for that the data plane does not do
+// yet, so an operator learns it before a client does.
+func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord, st *model.StageRecord) {
+	log := g.log.With("api", api.ID, "stage", api.Stage)
 	api.Routes.Walk(func(res *runtime.Resource, m *runtime.Method) {
 		if m.Integration.Kind == runtime.Unsupported {
-			g.log.Warn("method will answer 500 Internal server error", "api", apiID, "stage", stage,
-				"resource", res.Path, "method", m.Verb.String(), "reason", m.Integration.Reason)
+			log.Warn("method will answer 500 Internal server error", "resource", res.Path,
+				"method", m.Verb.String(), "reason", m.Integration.Reason)
+		}
+		if (m.AuthorizationType != "" && m.AuthorizationType != "NONE") || m.APIKeyRequired {
+			log.Warn("method refuses every request: authorization and API keys are not enforced yet",
+				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType,
+				"apiKeyRequired", m.APIKeyRequired)
 		}
 	})
-	return api
+	if rec.Snapshot.RestApi.Policy != "" {
+		log.Warn("the API's resource policy is not enforced yet")
+	}
+	if c := st.Stage.CanarySettings; c != nil && c.PercentTraffic > 0 {
+		log.Warn("canary traffic is not split yet: every request goes to the stage's deployment",
+			"canaryDeployment", c.DeploymentId, "percentTraffic", c.PercentTraffic)
+	}
 }
 
 // apiExists reports whether the API's document is still there; stages of a deleted API are

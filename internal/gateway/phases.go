@@ -48,7 +48,7 @@ func (g *Gateway) resolveStage(rc *request) *gatewayError {
 		return errForbidden
 	}
 	api := g.table.Lookup(apiID, stage)
-	if api == nil {
+	if api == nil || api.ExecuteAPIDisabled {
 		return errForbidden
 	}
 	rc.api = api
@@ -96,5 +96,23 @@ func (g *Gateway) matchRoute(rc *request) *gatewayError {
 		return errMissingToken
 	}
 	rc.method = m
+	return nil
+}
+
+// checkAccess stands where authorization and API keys run (rest-api-model.md §16) until those
+// phases are built: a method that requires either fails closed, with the answer AWS gives a
+// request that carries no credentials, rather than being served unprotected.
+func (g *Gateway) checkAccess(rc *request) *gatewayError {
+	m := rc.method
+	switch m.AuthorizationType {
+	case "", "NONE":
+	case "AWS_IAM":
+		return errMissingToken
+	default:
+		return errUnauthorized
+	}
+	if m.APIKeyRequired {
+		return errInvalidAPIKey
+	}
 	return nil
 }

@@ -22,7 +22,9 @@ type API struct {
 	// StageVariables are the stage's variables (read-only).
 	StageVariables   map[string]string
 	BinaryMediaTypes []string
-	Routes           *Tree
+	// ExecuteAPIDisabled is the API's disableExecuteApiEndpoint: the invoke URLs refuse calls.
+	ExecuteAPIDisabled bool
+	Routes             *Tree
 	// Responses holds the resolved gateway response of every type.
 	Responses GatewayResponses
 }
@@ -66,6 +68,9 @@ func ParseVerb(s string) (Verb, bool) {
 type Method struct {
 	Verb     Verb
 	Resource *Resource
+	// AuthorizationType is NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS ("" means NONE).
+	AuthorizationType string
+	APIKeyRequired    bool
 	// Integration says how the method is answered.
 	Integration *Integration
 }
