@@ -112,6 +112,7 @@ func (g *Gateway) Close() error {
 // ServeHTTP runs one invocation.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := newRequest(w, r)
+	rc.accountID = g.opts.AccountID
 	defer rc.release()
 	if err := g.serve(rc); err != nil {
 		g.writeError(rc, err)

@@ -160,7 +160,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestCustomGatewayResponses(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{AccountID: "123456789012"})
 	doc := mockDoc()
 	doc.GatewayResponses = map[string]*model.GatewayResponse{
 		"MISSING_AUTHENTICATION_TOKEN": {ResponseType: "MISSING_AUTHENTICATION_TOKEN", StatusCode: "404",
@@ -169,6 +169,9 @@ func TestCustomGatewayResponses(t *testing.T) {
 				"gatewayresponse.header.X-Stage":                     "stageVariables.color",
 				"gatewayresponse.header.X-Query":                     "method.request.querystring.q",
 				"gatewayresponse.header.X-Request":                   "context.requestId",
+				"gatewayresponse.header.X-Account":                   "context.accountId",
+				"gatewayresponse.header.X-Path":                      "context.path",
+				"gatewayresponse.header.X-Epoch":                     "context.requestTimeEpoch",
 			},
 			ResponseTemplates: map[string]string{"application/json": `{"error":$context.error.messageString,"type":"$context.error.responseType","id":"$context.requestId","color":"$stageVariables.color"}`}},
 		"DEFAULT_5XX": {ResponseType: "DEFAULT_5XX", StatusCode: "503",
@@ -183,6 +186,9 @@ func TestCustomGatewayResponses(t *testing.T) {
 	if r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("X-Stage") != "red" || r.header.Get("X-Query") != "a b" ||
 		r.header.Get("X-Request") != r.header.Get("X-Amzn-Requestid") || r.header.Get("X-Amzn-Errortype") != "MissingAuthenticationTokenException" {
 		t.Errorf("customised MAT headers: %v", r.header)
+	}
+	if r.header.Get("X-Account") != "123456789012" || r.header.Get("X-Path") != "/prod/missing" || len(r.header.Get("X-Epoch")) != 13 {
+		t.Errorf("context headers: %v", r.header)
 	}
 	r = e.do("GET", e.pathURL(apiID, "prod", "/status/nodefault"), "", nil, nil)
 	if r.status != 503 || r.body != `{"oops":true}` || r.header.Get("X-Amzn-Errortype") != "InternalServerErrorException" {
@@ -221,6 +227,18 @@ func TestStageLifecycle(t *testing.T) {
 		t.Fatalf("broken stage: %d %q", r.status, r.body)
 	}
 	e.deploy(mockDoc(), "dep002", "prod", nil)
+	// Deleting the deployment a stage points at stops the stage.
+	if err := e.st.Update(func(tx store.Tx) error { return tx.Delete(store.KindDeployment, store.Key(apiID, "dep002")) }); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return e.gw.table.Lookup(apiID, "prod") == nil })
+	// An empty-Kind change (the feed overflowed) reloads everything from the store.
+	e.deploy(mockDoc(), "dep002", "prod", nil)
+	e.gw.table.ReplaceAll(nil)
+	e.gw.apply([]store.Change{{Kind: store.KindStage, Key: "x/y"}, {}})
+	if a := e.gw.table.Lookup(apiID, "prod"); a == nil || a.DeploymentID != "dep002" {
+		t.Fatalf("reload after overflow: %+v", a)
+	}
 	// Deleting the API stops every stage of it.
 	if err := e.st.Update(func(tx store.Tx) error { return tx.Delete(store.KindRestAPI, apiID) }); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/portico/portico/internal/runtime"
 )
@@ -19,6 +21,8 @@ type request struct {
 
 	requestID  string
 	extendedID string
+	start      time.Time
+	accountID  string
 
 	api      *runtime.API
 	host     string
@@ -38,6 +42,7 @@ func newRequest(w http.ResponseWriter, r *http.Request) *request {
 	rc := requestPool.Get().(*request)
 	rc.w, rc.r = w, r
 	rc.requestID, rc.extendedID = newRequestID(), newExtendedID()
+	rc.start = time.Now()
 	ids := &[2]string{rc.requestID, rc.extendedID}
 	h := w.Header()
 	h["X-Amzn-Requestid"] = ids[0:1:1]
@@ -177,6 +182,12 @@ func (rc *request) contextVar(name string, e *gatewayError) (string, bool) {
 		return clientIP(rc.r), true
 	case "identity.userAgent":
 		return rc.r.UserAgent(), true
+	case "accountId":
+		return rc.accountID, true
+	case "requestTimeEpoch":
+		return strconv.FormatInt(rc.start.UnixMilli(), 10), true
+	case "requestTime":
+		return rc.start.UTC().Format("02/Jan/2006:15:04:05 -0700"), true
 	}
 	if rc.api != nil {
 		switch name {
