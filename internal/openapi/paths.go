@@ -91,7 +91,7 @@ var pathItemKnown = map[string]bool{
 }
 
 func (im *importer) pathItem(res *model.Resource, p string, item map[string]any) {
-	shared := im.parameterList(item["parameters"], p)
+	shared := im.parameterList(item["parameters"], "paths.'"+p+"'")
 	for _, key := range sortedKeys(item) {
 		verb, isOp := verbs[key]
 		if !isOp {
@@ -118,7 +118,7 @@ func (im *importer) pathItem(res *model.Resource, p string, item map[string]any)
 			im.errorf("Unable to put method '%s' on resource at path '%s': the method is defined more than once", verb, res.Path)
 			continue
 		}
-		if m := im.method(res, verb, op, shared); m != nil {
+		if m := im.method(res, verb, op, shared, "paths.'"+p+"'("+key+")"); m != nil {
 			res.ResourceMethods[verb] = m
 		}
 	}
@@ -131,12 +131,13 @@ type param struct {
 	schema   map[string]any // Swagger 2 body parameter schema
 }
 
-// parameterList resolves a parameters list (with local $refs) into params.
-func (im *importer) parameterList(v any, where string) []param {
+// parameterList resolves a parameters list (with local $refs) into params; attr locates the
+// list for messages.
+func (im *importer) parameterList(v any, attr string) []param {
 	l, ok := v.([]any)
 	if !ok {
 		if v != nil {
-			im.errorf("Invalid parameters on '%s': expected a list", where)
+			im.errorf("Invalid attribute %s.parameters: expected a list", attr)
 		}
 		return nil
 	}
@@ -144,7 +145,11 @@ func (im *importer) parameterList(v any, where string) []param {
 	for _, e := range l {
 		m, ok := im.resolve(e, "parameters")
 		if !ok {
-			im.warnf("Unresolvable parameter reference on '%s'. Ignoring.", where)
+			ref := "(not an object)"
+			if em, isMap := e.(map[string]any); isMap {
+				ref, _ = getString(em, "$ref")
+			}
+			im.warnf("Parse issue: attribute %s.parameters.%s is missing", attr, ref)
 			continue
 		}
 		name, _ := getString(m, "name")
@@ -188,7 +193,8 @@ func (im *importer) resolve(v any, kind string) (map[string]any, bool) {
 	return nil, false
 }
 
-func (im *importer) method(res *model.Resource, verb string, op map[string]any, shared []param) *model.Method {
+// attr locates the operation in the document the way AWS's parse warnings do: paths.'/p'(get).
+func (im *importer) method(res *model.Resource, verb string, op map[string]any, shared []param, attr string) *model.Method {
 	where := verb + " " + res.Path
 	m := &model.Method{HttpMethod: verb, AuthorizationType: "NONE"}
 	if id, ok := getString(op, "operationId"); ok {
@@ -200,9 +206,9 @@ func (im *importer) method(res *model.Resource, verb string, op map[string]any, 
 		}
 	}
 	im.security(m, op, where)
-	im.requestParameters(m, op, shared, where)
-	im.requestBody(m, op, where)
-	im.methodResponses(m, op, where)
+	im.requestParameters(m, op, shared, where, attr)
+	im.requestBody(m, op, attr)
+	im.methodResponses(m, op, where, attr)
 	im.methodValidator(m, op, where)
 	if v, ok := op[extIntegration]; ok {
 		m.MethodIntegration = im.integration(res, m.RequestParameters, v, where)
@@ -242,8 +248,8 @@ func (im *importer) security(m *model.Method, op map[string]any, where string) {
 	}
 }
 
-func (im *importer) requestParameters(m *model.Method, op map[string]any, shared []param, where string) {
-	own := im.parameterList(op["parameters"], where)
+func (im *importer) requestParameters(m *model.Method, op map[string]any, shared []param, where, attr string) {
+	own := im.parameterList(op["parameters"], attr)
 	// Operation parameters override path-item parameters with the same name and location.
 	all := map[string]param{}
 	var order []string
@@ -268,7 +274,7 @@ func (im *importer) requestParameters(m *model.Method, op map[string]any, shared
 			loc = "header"
 		case "body":
 			if !im.v3 {
-				im.bodyModels(m, op, p.schema, where)
+				im.bodyModels(m, op, p.schema, attr+".parameters.["+p.name+"].schema")
 				continue
 			}
 			fallthrough
@@ -299,11 +305,11 @@ func (im *importer) mediaTypes(op map[string]any, key string) []string {
 }
 
 // bodyModels sets requestModels from a Swagger 2 body parameter.
-func (im *importer) bodyModels(m *model.Method, op map[string]any, schema map[string]any, where string) {
+func (im *importer) bodyModels(m *model.Method, op map[string]any, schema map[string]any, attr string) {
 	if schema == nil {
 		return
 	}
-	name := im.schemaModel(schema, where)
+	name := im.schemaModel(schema, attr)
 	if name == "" {
 		return
 	}
@@ -314,7 +320,7 @@ func (im *importer) bodyModels(m *model.Method, op map[string]any, schema map[st
 }
 
 // requestBody reads an OpenAPI 3 requestBody.
-func (im *importer) requestBody(m *model.Method, op map[string]any, where string) {
+func (im *importer) requestBody(m *model.Method, op map[string]any, attr string) {
 	if !im.v3 {
 		return
 	}
@@ -324,7 +330,7 @@ func (im *importer) requestBody(m *model.Method, op map[string]any, where string
 	}
 	rb, ok := im.resolve(v, "requestBodies")
 	if !ok {
-		im.warnf("Unresolvable requestBody on method '%s'. Ignoring.", where)
+		im.warnf("Parse issue: attribute %s.requestBody is missing", attr)
 		return
 	}
 	content, _ := getMap(rb, "content")
@@ -334,7 +340,7 @@ func (im *importer) requestBody(m *model.Method, op map[string]any, where string
 		if !ok {
 			continue
 		}
-		if name := im.schemaModel(schema, where); name != "" {
+		if name := im.schemaModel(schema, attr+".requestBody.content.schema"); name != "" {
 			if m.RequestModels == nil {
 				m.RequestModels = map[string]string{}
 			}
@@ -345,18 +351,19 @@ func (im *importer) requestBody(m *model.Method, op map[string]any, where string
 
 // schemaModel returns the model a body schema names: the referenced model, or a model generated
 // for an inline schema (named after its content, as AWS generates models for inline schemas).
-func (im *importer) schemaModel(schema map[string]any, where string) string {
+// attr locates the schema for warnings.
+func (im *importer) schemaModel(schema map[string]any, attr string) string {
 	if ref, ok := getString(schema, "$ref"); ok {
 		name, ok := strings.CutPrefix(ref, im.localRefPrefix())
 		if !ok {
 			name, ok = modelNameFromURL(ref)
 		}
 		if !ok {
-			im.warnf("Unsupported schema reference '%s' on method '%s'. Ignoring.", ref, where)
+			im.warnf("Parse issue: attribute %s.%s is not a reference to a model. Ignoring.", attr, ref)
 			return ""
 		}
 		if _, exists := im.doc.Models[name]; !exists {
-			im.warnf("Model '%s' referenced on method '%s' is not defined. Ignoring.", name, where)
+			im.warnf("Parse issue: attribute %s.%s is missing", attr, ref)
 			return ""
 		}
 		return name
@@ -379,7 +386,7 @@ func modelNameFromURL(ref string) (string, bool) {
 	return name, ok && name != ""
 }
 
-func (im *importer) methodResponses(m *model.Method, op map[string]any, where string) {
+func (im *importer) methodResponses(m *model.Method, op map[string]any, where, attr string) {
 	responses, _ := getMap(op, "responses")
 	for _, code := range sortedKeys(responses) {
 		if !statusCodeRe.MatchString(code) {
@@ -388,7 +395,7 @@ func (im *importer) methodResponses(m *model.Method, op map[string]any, where st
 		}
 		r, ok := im.resolve(responses[code], "responses")
 		if !ok {
-			im.warnf("Unresolvable response '%s' on method '%s'. Ignoring.", code, where)
+			im.warnf("Parse issue: attribute %s.responses.%s is missing", attr, code)
 			continue
 		}
 		mr := &model.MethodResponse{StatusCode: code}
@@ -404,7 +411,7 @@ func (im *importer) methodResponses(m *model.Method, op map[string]any, where st
 			for _, ct := range sortedKeys(content) {
 				media, _ := content[ct].(map[string]any)
 				if schema, ok := getMap(media, "schema"); ok {
-					if name := im.schemaModel(schema, where); name != "" {
+					if name := im.schemaModel(schema, attr+".responses."+code+".content.schema"); name != "" {
 						if mr.ResponseModels == nil {
 							mr.ResponseModels = map[string]string{}
 						}
@@ -413,7 +420,7 @@ func (im *importer) methodResponses(m *model.Method, op map[string]any, where st
 				}
 			}
 		} else if schema, ok := getMap(r, "schema"); ok {
-			if name := im.schemaModel(schema, where); name != "" {
+			if name := im.schemaModel(schema, attr+".responses."+code+".schema"); name != "" {
 				mr.ResponseModels = map[string]string{}
 				for _, ct := range im.mediaTypes(op, "produces") {
 					mr.ResponseModels[ct] = name
