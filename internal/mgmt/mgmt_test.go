@@ -533,3 +533,29 @@ func TestAuthAndWireErrors(t *testing.T) {
 		t.Fatalf("account: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestTags(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client
+	apiID, petsID := buildAPI(t, e)
+	must(c.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &apiID, ResourceId: &petsID, HttpMethod: aws.String("GET"), Type: types.IntegrationTypeMock})).ok(t)
+	must(c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("dev")})).ok(t)
+	for _, arn := range []string{
+		"arn:aws:apigateway:" + testRegion + "::/restapis/" + apiID,
+		"arn:aws:apigateway:" + testRegion + "::/restapis/" + apiID + "/stages/dev",
+	} {
+		must(c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"team": "pets", "env": "dev"}})).ok(t)
+		must(c.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"env"}})).ok(t)
+		got := must(c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)})).ok(t)
+		if len(got.Tags) != 1 || got.Tags["team"] != "pets" {
+			t.Fatalf("%s tags %v", arn, got.Tags)
+		}
+	}
+	api := must(c.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID})).ok(t)
+	if api.Tags["team"] != "pets" {
+		t.Fatalf("api tags %v", api.Tags)
+	}
+	_, err := c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:" + testRegion + "::/restapis/" + apiID + "/stages/nope")})
+	wantAPIError(t, err, "NotFoundException", "Invalid Stage identifier specified")
+}

@@ -124,9 +124,17 @@ func (s *server) deleteModel(c *call) (int, any, error) {
 		}
 		for _, r := range d.SortedResources() {
 			for _, verb := range sortedVerbs(r) {
-				for _, used := range r.ResourceMethods[verb].RequestModels {
+				m := r.ResourceMethods[verb]
+				for _, used := range m.RequestModels {
 					if used == name {
 						return conflict("Cannot delete model '%s', is referenced in method request: %s/%s", name, r.Path, verb)
+					}
+				}
+				for status, mr := range m.MethodResponses {
+					for _, used := range mr.ResponseModels {
+						if used == name {
+							return conflict("Cannot delete model '%s', is referenced in method response: %s/%s/%s", name, r.Path, verb, status)
+						}
 					}
 				}
 			}

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -146,9 +147,11 @@ func (s *server) getRestApi(c *call) (int, any, error) {
 func (s *server) getRestApis(c *call) (int, any, error) {
 	var apis []*model.RestApi
 	err := s.st.View(func(tx store.Tx) error {
-		return tx.List(store.KindRestAPI, "", func(key string, _ []byte) error {
-			var d model.APIDoc
-			if err := tx.Get(store.KindRestAPI, key, &d); err != nil {
+		return tx.List(store.KindRestAPI, "", func(_ string, raw []byte) error {
+			var d struct {
+				RestApi model.RestApi `json:"restApi"`
+			}
+			if err := json.Unmarshal(raw, &d); err != nil {
 				return err
 			}
 			apis = append(apis, &d.RestApi)

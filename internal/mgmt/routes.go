@@ -46,6 +46,10 @@ func rMode(method, pattern, mode string, h handler) route {
 var routes = []route{
 	op("GET", "/account", (*server).getAccount),
 
+	op("GET", "/tags/{arn}", (*server).getTags),
+	op("PUT", "/tags/{arn}", (*server).tagResource),
+	op("DELETE", "/tags/{arn}", (*server).untagResource),
+
 	rMode("POST", "/restapis", "import", (*server).importRestApi),
 	rMode("POST", "/restapis", "", (*server).createRestApi),
 	op("GET", "/restapis", (*server).getRestApis),

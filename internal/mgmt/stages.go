@@ -22,7 +22,7 @@ var (
 
 func checkStageName(name string) error {
 	if !stageNameRe.MatchString(name) {
-		return badRequest("Stage name only allows a-zA-Z0-9_- and must be at most 128 characters: %s", name)
+		return badRequest("Stage name only allows a-zA-Z0-9_-")
 	}
 	return nil
 }

@@ -1,0 +1,113 @@
+package mgmt
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/portico/portico/internal/store"
+)
+
+// tagTarget names the object an ARN designates: an API, or one of its stages.
+type tagTarget struct{ api, stage string }
+
+// parseTagARN reads arn:aws:apigateway:{region}::/restapis/{id}[/stages/{name}].
+func parseTagARN(arn string) (tagTarget, error) {
+	_, path, ok := strings.Cut(arn, "::")
+	if !ok || !strings.HasPrefix(arn, "arn:aws:apigateway:") {
+		return tagTarget{}, badRequest("Invalid ARN specified in the request")
+	}
+	p := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	switch {
+	case len(p) == 2 && p[0] == "restapis" && p[1] != "":
+		return tagTarget{api: p[1]}, nil
+	case len(p) == 4 && p[0] == "restapis" && p[1] != "" && p[2] == "stages" && p[3] != "":
+		return tagTarget{api: p[1], stage: p[3]}, nil
+	}
+	return tagTarget{}, badRequest("Portico supports tags on REST APIs and stages only: %s", arn)
+}
+
+// withTags runs fn over the tag map of the ARN's object; write stores the object afterwards.
+func (s *server) withTags(arn string, write bool, fn func(tags *map[string]string) error) error {
+	t, err := parseTagARN(arn)
+	if err != nil {
+		return err
+	}
+	run := s.st.View
+	if write {
+		run = s.st.Update
+	}
+	return run(func(tx store.Tx) error {
+		d, err := s.loadDoc(tx, t.api)
+		if err != nil {
+			return err
+		}
+		if t.stage == "" {
+			if err := fn(&d.RestApi.Tags); err != nil || !write {
+				return err
+			}
+			return tx.Put(store.KindRestAPI, t.api, d)
+		}
+		rec, err := loadStage(tx, t.api, t.stage)
+		if err != nil {
+			return err
+		}
+		if err := fn(&rec.Stage.Tags); err != nil || !write {
+			return err
+		}
+		return tx.Put(store.KindStage, store.Key(t.api, t.stage), rec)
+	})
+}
+
+type tagsBody struct {
+	Tags map[string]string `json:"tags"`
+}
+
+func (s *server) getTags(c *call) (int, any, error) {
+	out := &tagsBody{Tags: map[string]string{}}
+	err := s.withTags(c.p["arn"], false, func(tags *map[string]string) error {
+		for k, v := range *tags {
+			out.Tags[k] = v
+		}
+		return nil
+	})
+	return http.StatusOK, out, err
+}
+
+func (s *server) tagResource(c *call) (int, any, error) {
+	var in tagsBody
+	if err := c.decode(&in); err != nil {
+		return 0, nil, err
+	}
+	err := s.withTags(c.p["arn"], true, func(tags *map[string]string) error {
+		if *tags == nil {
+			*tags = map[string]string{}
+		}
+		for k, v := range in.Tags {
+			if k == "" || len(k) > 128 || len(v) > 256 || strings.HasPrefix(k, "aws:") {
+				return badRequest("Invalid tag: keys are 1 to 128 characters and may not start with aws:, values at most 256 characters")
+			}
+			(*tags)[k] = v
+		}
+		if len(*tags) > 50 {
+			return badRequest("A resource can have at most 50 tags")
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *server) untagResource(c *call) (int, any, error) {
+	err := s.withTags(c.p["arn"], true, func(tags *map[string]string) error {
+		for _, k := range c.q["tagKeys"] {
+			delete(*tags, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
