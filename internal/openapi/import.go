@@ -55,7 +55,8 @@ var (
 type parsed struct {
 	doc      *model.APIDoc
 	warnings []string
-	// set names the RestApi fields the document gave a value (JSON field names).
+	// set names the RestApi fields the document gave a value (by JSON field name), and
+	// "endpointExtension" when it carried x-amazon-apigateway-endpoint-configuration.
 	set map[string]bool
 }
 
@@ -70,7 +71,7 @@ type importer struct {
 	dropped  int // errors past maxErrors
 	warnings []string
 	set      map[string]bool
-	// schemes classifies the security schemes by name: "apikey", "iam" or "other".
+	// schemes classifies the security schemes by name: "apikey", "iam", "authorizer" or "other".
 	schemes map[string]string
 	// validators maps a validator name to its id.
 	validators map[string]string

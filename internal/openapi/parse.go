@@ -169,14 +169,20 @@ func (c *yamlConverter) scalar(n *yaml.Node) (any, error) {
 	return n.Value, nil
 }
 
+// scalarText is the text of a scalar written where a string is expected (statusCode: 200).
+// Maps and lists have no such text and give "".
 func scalarText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	if v == nil {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	case nil:
 		return "null"
 	}
-	return fmt.Sprint(v)
+	return ""
 }
 
 // Accessors over decoded values. Each returns the zero value and false when the value is absent
