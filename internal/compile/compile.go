@@ -152,7 +152,7 @@ func compileResponses(out *runtime.Integration, m *model.Method, in *model.Integ
 		if err != nil || status < 100 || status > 599 {
 			return fmt.Sprintf("integration response has invalid statusCode %q", ir.StatusCode)
 		}
-		cr := &runtime.IntegrationResponse{StatusCode: status}
+		cr := &runtime.IntegrationResponse{StatusCode: status, Status: ir.StatusCode}
 		_, cr.HasMethodResponse = m.MethodResponses[ir.StatusCode]
 		for _, name := range sortedKeys(ir.ResponseParameters) {
 			header, ok := strings.CutPrefix(name, "method.response.header.")

@@ -41,6 +41,7 @@ func TestCompileRoutesAndIntegrations(t *testing.T) {
 				ResponseTemplates: map[string]string{"Application/JSON": `{"ok":true}`}},
 			"404": {StatusCode: "404", SelectionPattern: "40\\d"},
 			"500": {StatusCode: "500", SelectionPattern: "5.*"},
+			"400": {StatusCode: "400", SelectionPattern: "4\\d\\d"},
 		}}
 	proxyIn := &model.Integration{Type: "HTTP_PROXY", HttpMethod: "ANY", TimeoutInMillis: 120000,
 		Uri: "http://${stageVariables.host}/base/{proxy}?fixed=1",
@@ -78,7 +79,7 @@ func TestCompileRoutesAndIntegrations(t *testing.T) {
 	if tpl, ok := in.SelectRequestTemplate("text/plain"); !ok || tpl.MockErr == nil {
 		t.Fatalf("VTL template should not parse as plain JSON: %+v", tpl)
 	}
-	for sel, want := range map[string]int{"200": 200, "404": 404, "403": 404, "500": 500, "503": 500, "4040": 200} {
+	for sel, want := range map[string]int{"200": 200, "404": 404, "403": 400, "400": 400, "500": 500, "503": 500, "4040": 200, "-1": 200} {
 		got := in.Select(sel)
 		if got == nil || got.StatusCode != want {
 			t.Errorf("Select(%q) = %+v, want %d", sel, got, want)

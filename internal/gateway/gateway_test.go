@@ -52,6 +52,10 @@ func mockDoc() *model.APIDoc {
 			"POST": mockMethod("POST", "", routes, "200", "404")}},
 		&model.Resource{Id: "pets01", Path: "/pets/{petId}", ResourceMethods: map[string]*model.Method{
 			"GET": mockMethod("GET", `{"statusCode": 200}`, routes, "200")}},
+		&model.Resource{Id: "cors01", Path: "/cors", ResourceMethods: map[string]*model.Method{
+			"OPTIONS": mockMethod("OPTIONS", `{ statusCode: 204 }`, map[string]*model.IntegrationResponse{"204": ir("204", "", "", map[string]string{
+				"method.response.header.Access-Control-Allow-Origin": "'*'"})}, "204"),
+			"GET": mockMethod("GET", `{"statusCode": -7}`, routes, "200", "404")}},
 		&model.Resource{Id: "aws001", Path: "/lambda", ResourceMethods: map[string]*model.Method{
 			"POST": {HttpMethod: "POST", MethodIntegration: &model.Integration{Type: "AWS_PROXY", Uri: "arn:aws:apigateway:us-east-1:lambda:path/x"}}}},
 	)
@@ -95,6 +99,8 @@ func TestMockStatusSelection(t *testing.T) {
 		{"GET", "/status/nodefault", "", "", 500, internal},
 		{"GET", "/status/vtl", "", "", 500, internal},
 		{"GET", "/pets/%2B1", "", "", 200, `{"ok":true}`},
+		{"OPTIONS", "/cors", "", "", 204, ``},        // CDK's CORS preflight template is not strict JSON
+		{"GET", "/cors", "", "", 200, `{"ok":true}`}, // any integer selects; -7 takes the default
 		{"POST", "/passthrough", `{"statusCode": 404}`, "text/plain", 404, `{"message":"no such pet"}`},
 		{"POST", "/passthrough", `not json`, "", 500, internal},
 		{"POST", "/lambda", ``, "", 500, internal},

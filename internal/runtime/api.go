@@ -183,6 +183,8 @@ func toLower(s string) string {
 // IntegrationResponse is one compiled integration response.
 type IntegrationResponse struct {
 	StatusCode int
+	// Status is StatusCode as written ("404").
+	Status string
 	// Pattern is the whole-match selection regex (nil for the default response).
 	Pattern *regexp.Regexp
 	// HasMethodResponse is false when the method declares no response for StatusCode; selecting
@@ -227,13 +229,23 @@ func SelectResponseTemplate(ts []ResponseTemplate, accept string) *ResponseTempl
 	return &ts[0]
 }
 
-// Select returns the integration response for a selection string: the first pattern that
-// matches the whole string, else the default, else nil.
+// Select returns the integration response for a selection string: among the responses whose
+// pattern matches the whole string, the one whose own status code is the string (as measured on
+// AWS, ministack#1756), else the first in status order; else the default; else nil.
 func (in *Integration) Select(s string) *IntegrationResponse {
+	var first *IntegrationResponse
 	for _, r := range in.Responses {
 		if r.Pattern.MatchString(s) {
-			return r
+			if r.Status == s {
+				return r
+			}
+			if first == nil {
+				first = r
+			}
 		}
+	}
+	if first != nil {
+		return first
 	}
 	return in.DefaultResponse
 }
