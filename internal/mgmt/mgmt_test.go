@@ -528,6 +528,12 @@ func TestAuthAndWireErrors(t *testing.T) {
 	if resp.StatusCode != 201 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(body), `"name":"ok"`) {
 		t.Fatalf("create with unknown field: %d %s", resp.StatusCode, body)
 	}
+	big := append([]byte(`{"name":"`), bytes.Repeat([]byte("x"), maxBody)...)
+	big = append(big, `"}`...)
+	resp, body = e.raw(t, "POST", "/restapis", big, testSecret)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("x-amzn-ErrorType") != "PayloadTooLargeException" {
+		t.Fatalf("oversized body: %d %s", resp.StatusCode, body)
+	}
 	resp, body = e.raw(t, "GET", "/account", nil, testSecret)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"burstLimit":5000`) {
 		t.Fatalf("account: %d %s", resp.StatusCode, body)
