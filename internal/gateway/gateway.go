@@ -1,11 +1,3 @@
-// Package gateway is Portico's data plane for REST APIs: an http.Handler that finds the API and
-// stage a request addresses, matches its route, runs the request phases in AWS's order and
-// renders every failure as the API's gateway response. It serves compiled runtime.API values
-// from a runtime.Table that it keeps current by following the store's change feed; a request
-// never reads the store and takes no lock.
-//
-// gateway imports the model, store, runtime, compile and integration packages; it must never
-// import the management API, OpenAPI or the command line.
 package gateway
 
 import (

@@ -1,0 +1,56 @@
+// Package gateway is Portico's data plane for REST APIs: an http.Handler that finds the API and
+// stage a request addresses, matches its route, runs the request phases in AWS's order and
+// renders every failure as the API's gateway response. It serves compiled runtime.API values
+// from a runtime.Table that it keeps current by following the store's change feed; a request
+// never reads the store and takes no lock.
+//
+// Behaviour where AWS leaves a choice, and what was chosen:
+//
+//   - Addresses: host style {apiId}.execute-api.{Domain}[:port]/{stage}/{path} and path style
+//     /restapis/{apiId}/{stage}/_user_request_/{path} on any host. An unknown API or stage, a URL
+//     in neither form, or an API with disableExecuteApiEndpoint answers 403 {"message":"Forbidden"}
+//     (ForbiddenException); a URL that stops at the stage (no "/" after it) reaches no resource:
+//     403 Missing Authentication Token.
+//   - Matching (runtime.Tree): literal beats {param} beats {greedy+}, backtracking when a branch
+//     reaches no resource with methods; "//" collapses and a trailing "/" is ignored (AWS serves
+//     /prod//orders as /prod/orders); path parameters keep the client's percent-encoding; ".."
+//     is an ordinary segment (nothing is cleaned). A matched resource without the verb (nor ANY)
+//     answers Missing Authentication Token; matching does not move on to another resource.
+//   - Payload: a declared Content-Length over MaxPayloadBytes answers 413 before anything is
+//     read; a body of unknown length is cut when it passes the limit and answered 413 if the
+//     response has not started. A body that is never read (a MOCK with a request template) is
+//     not measured.
+//   - Authorization and API keys are not enforced yet, so methods that require them fail
+//     closed: AWS_IAM answers 403 Missing Authentication Token, CUSTOM and COGNITO_USER_POOLS
+//     401 Unauthorized, apiKeyRequired 403 Forbidden (INVALID_API_KEY). Resource policies,
+//     canary traffic, throttling, validation and caching are not applied yet; loading a stage
+//     that uses them logs a warning.
+//   - MOCK: the request template is chosen by Content-Type (application/json when absent).
+//     With no matching template the passthrough behaviour decides: NEVER, or WHEN_NO_TEMPLATES
+//     when templates exist, answers 415; otherwise the client's body is read and must carry the
+//     statusCode itself, so a MOCK without templates called without such a body answers 500 (AWS
+//     logs "Unable to parse statusCode"). statusCode is read leniently, as AWS does
+//     ({statusCode: 200} works). Response templates are emitted as written until the template
+//     engine renders them; the Content-Type is application/json unless a mapped header sets it.
+//   - Integration response selection: whole-string match; among matching patterns the response
+//     whose status code equals the selection string wins, else the first by status code; then
+//     the default (no pattern). No match, or a selected status without a method response,
+//     answers 500 (API_CONFIGURATION_ERROR).
+//   - HTTP_PROXY: the integration's verb, or the client's for ANY; uri placeholders from
+//     integration.request.path mappings or, when there is none, the route's parameter of that
+//     name; the uri's query, then the client's raw query, then mapped querystring parameters.
+//     Hop-by-hop headers and those AWS never forwards are dropped, as is a SigV4 Authorization;
+//     X-Forwarded-For is appended to, X-Forwarded-Proto/-Port set, X-Amzn-Trace-Id kept or
+//     started. The answer's Connection, Content-Length, Date and Server come back as
+//     x-amzn-Remapped-*; Transfer-Encoding is dropped. Timeout answers 504 "Endpoint request
+//     timed out" (INTEGRATION_TIMEOUT); an upstream that cannot be reached answers 500 "Internal
+//     server error" as API_CONFIGURATION_ERROR, AWS's classification ("Execution failed due to
+//     configuration error: Invalid endpoint address"). The response body is streamed as it
+//     arrives and is not held to the 10 MB limit.
+//   - Every answer carries x-amzn-RequestId (a random UUID) and x-amz-apigw-id; errors add
+//     x-amzn-ErrorType. Unsupported integration types (AWS, AWS_PROXY, HTTP) answer 500 and log
+//     why, at load and per call.
+//
+// gateway imports the model, store, runtime, compile and integration packages; it must never
+// import the management API, OpenAPI or the command line.
+package gateway
