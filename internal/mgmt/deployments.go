@@ -61,15 +61,7 @@ func (s *server) createDeployment(c *call) (int, any, error) {
 	if err := c.decode(&in); err != nil {
 		return 0, nil, err
 	}
-	if in.StageName != "" {
-		if err := checkStageName(in.StageName); err != nil {
-			return 0, nil, err
-		}
-	}
-	if err := checkVariables(in.Variables); err != nil {
-		return 0, nil, err
-	}
-	if err := checkCacheSize(in.CacheClusterSize); err != nil {
+	if err := checkStageInput(in.StageName, in.Variables, in.CacheClusterSize); err != nil {
 		return 0, nil, err
 	}
 	apiID := c.p["api"]

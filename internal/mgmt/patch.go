@@ -161,8 +161,9 @@ func replaceBool(path string, dst *bool) patchRule {
 	}}
 }
 
-// stringMap edits one entry of a map[string]string at path+"/{key}".
-func stringMap(path string, m *map[string]string) patchRule {
+// mapEntry edits one entry of a map at path+"/{key}": add and replace set it to the parsed
+// value, remove deletes it.
+func mapEntry[V any](path string, m *map[string]V, parse func(patch) (V, error)) patchRule {
 	return patchRule{path: path + "/*", ops: mapOps, apply: func(p patch) error {
 		if p.op == "remove" {
 			if _, ok := (*m)[p.key]; !ok {
@@ -171,37 +172,31 @@ func stringMap(path string, m *map[string]string) patchRule {
 			delete(*m, p.key)
 			return nil
 		}
-		if *m == nil {
-			*m = map[string]string{}
+		v, err := parse(p)
+		if err != nil {
+			return err
 		}
-		(*m)[p.key] = p.value
+		if *m == nil {
+			*m = map[string]V{}
+		}
+		(*m)[p.key] = v
 		return nil
 	}}
 }
 
+// stringMap edits one entry of a map[string]string.
+func stringMap(path string, m *map[string]string) patchRule {
+	return mapEntry(path, m, func(p patch) (string, error) { return p.value, nil })
+}
+
 // boolMap edits one entry of a map[string]bool; an empty value means false.
 func boolMap(path string, m *map[string]bool) patchRule {
-	return patchRule{path: path + "/*", ops: mapOps, apply: func(p patch) error {
-		if p.op == "remove" {
-			if _, ok := (*m)[p.key]; !ok {
-				return badRequest("Invalid patch path %s: no such key", p.path)
-			}
-			delete(*m, p.key)
-			return nil
+	return mapEntry(path, m, func(p patch) (bool, error) {
+		if p.value == "" {
+			return false, nil
 		}
-		b := false
-		if p.value != "" {
-			var err error
-			if b, err = patchBool(p); err != nil {
-				return err
-			}
-		}
-		if *m == nil {
-			*m = map[string]bool{}
-		}
-		(*m)[p.key] = b
-		return nil
-	}}
+		return patchBool(p)
+	})
 }
 
 // stringSet adds or removes one element of a list at path+"/{element}".

@@ -42,6 +42,20 @@ func checkVariables(vars map[string]string) error {
 	return nil
 }
 
+// checkStageInput checks the stage settings CreateStage and CreateDeployment share; an empty
+// name is allowed (CreateDeployment without a stage).
+func checkStageInput(name string, vars map[string]string, cacheSize string) error {
+	if name != "" {
+		if err := checkStageName(name); err != nil {
+			return err
+		}
+	}
+	if err := checkVariables(vars); err != nil {
+		return err
+	}
+	return checkCacheSize(cacheSize)
+}
+
 func checkCacheSize(size string) error {
 	if size != "" && !contains(cacheSizes, size) {
 		return enumError(size, "cacheClusterSize", cacheSizes)
@@ -126,13 +140,10 @@ func (s *server) createStage(c *call) (int, any, error) {
 			return 0, nil, &apiError{http.StatusBadRequest, "ValidationException", "1 validation error detected: Value null at 'createStageInput." + field + "' failed to satisfy constraint: Member must not be null"}
 		}
 	}
-	if err := checkStageName(*in.StageName); err != nil {
-		return 0, nil, err
+	if *in.StageName == "" {
+		return 0, nil, checkStageName("")
 	}
-	if err := checkVariables(in.Variables); err != nil {
-		return 0, nil, err
-	}
-	if err := checkCacheSize(in.CacheClusterSize); err != nil {
+	if err := checkStageInput(*in.StageName, in.Variables, in.CacheClusterSize); err != nil {
 		return 0, nil, err
 	}
 	apiID := c.p["api"]
