@@ -18,8 +18,7 @@
 //     answers Missing Authentication Token; matching does not move on to another resource.
 //   - Payload: a declared Content-Length over MaxPayloadBytes answers 413 before anything is
 //     read; a body of unknown length is cut when it passes the limit and answered 413 if the
-//     response has not started. A body that is never read (a MOCK with a request template) is
-//     not measured.
+//     response has not started. A MOCK reads (and discards) the body too, so the limit holds.
 //   - Authorization and API keys are not enforced yet, so methods that require them fail
 //     closed: AWS_IAM answers 403 Missing Authentication Token, CUSTOM and COGNITO_USER_POOLS
 //     401 Unauthorized, apiKeyRequired 403 Forbidden (INVALID_API_KEY). Resource policies,

@@ -215,6 +215,15 @@ func TestPayloadLimit(t *testing.T) {
 	if r.status != 413 {
 		t.Fatalf("chunked oversized body: %d %q", r.status, r.body)
 	}
+	// A MOCK whose template ignores the body still measures it.
+	r = e.do("POST", e.pathURL(apiID, "prod", "/status/ok"), "", io.MultiReader(bytes.NewReader(big[:2<<20])), nil)
+	if r.status != 413 {
+		t.Fatalf("chunked oversized body to a templated MOCK: %d %q", r.status, r.body)
+	}
+	r = e.do("POST", e.pathURL(apiID, "prod", "/status/ok"), "", io.MultiReader(bytes.NewReader(big[:1<<19])), nil)
+	if r.status != 404 {
+		t.Fatalf("chunked body within the limit to a templated MOCK: %d %q", r.status, r.body)
+	}
 }
 
 func TestStageLifecycle(t *testing.T) {
