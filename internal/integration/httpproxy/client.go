@@ -222,7 +222,7 @@ func (ex *exchange) roundTrip(cn *conn) (*Response, error) {
 	}
 	var stop func() bool
 	if ex.ctx.Done() != nil {
-		stop = context.AfterFunc(ex.ctx, cn.abort)
+		stop = context.AfterFunc(ex.ctx, cn.abortFn)
 	}
 	err := cn.writeRequest(ex.req, &ex.bodyRead)
 	var resp *Response
@@ -314,25 +314,37 @@ type hostPool struct {
 	armed bool
 }
 
+// checkAfter is how long a connection may sit idle before it is checked for having been closed by
+// the upstream when taken from the pool. Busy connections skip the check (a system call); quiet
+// ones are the ones upstream idle timeouts close.
+const checkAfter = time.Second
+
 // get pops the most recently used idle connection, or returns nil when there is none.
 func (p *hostPool) get() *conn {
-	p.mu.Lock()
-	n := len(p.idle)
-	if n == 0 {
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			return nil
+		}
+		cn := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return nil
+		idle := time.Since(cn.idleAt)
+		if idle >= p.idleTimeout {
+			// The janitor has not run yet; everything below is older still and it will get those.
+			cn.close()
+			return nil
+		}
+		if idle >= checkAfter && peerClosed(cn.nc) {
+			cn.close()
+			continue
+		}
+		cn.reused = true
+		return cn
 	}
-	cn := p.idle[n-1]
-	p.idle[n-1] = nil
-	p.idle = p.idle[:n-1]
-	p.mu.Unlock()
-	if time.Since(cn.idleAt) >= p.idleTimeout {
-		// The janitor has not run yet; everything below is older still and it will get those.
-		cn.close()
-		return nil
-	}
-	cn.reused = true
-	return cn
 }
 
 // put pools cn, or closes it when the pool is full.

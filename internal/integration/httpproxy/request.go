@@ -20,6 +20,8 @@ type conn struct {
 	bw   *bufio.Writer
 	pool *hostPool
 	head headParser
+	// abortFn is abort, bound once so that watching a request's context does not allocate it.
+	abortFn func()
 
 	idleAt      time.Time
 	reused      bool // taken from the pool rather than freshly dialled
@@ -29,13 +31,15 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, p *hostPool, maxHeader int) *conn {
-	return &conn{
+	cn := &conn{
 		nc:   nc,
 		br:   bufio.NewReaderSize(nc, 4096),
 		bw:   bufio.NewWriterSize(nc, 4096),
 		pool: p,
 		head: headParser{max: maxHeader},
 	}
+	cn.abortFn = cn.abort
+	return cn
 }
 
 // abort makes every blocked and future read or write on the connection fail at once; it is how a
