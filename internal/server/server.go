@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/portico/portico/internal/gateway"
+	"github.com/portico/portico/internal/mgmt"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/bolt"
+)
+
+// HealthPath answers 200 on the admin listener without a signature, for load balancers and scripts.
+const HealthPath = "/_portico/health"
+
+// Server is a running Portico.
+type Server struct {
+	Config      Config
+	Credentials Credentials
+	// DataAddr and AdminAddr are the bound listener addresses (useful when configured with port 0).
+	DataAddr, AdminAddr string
+
+	store   store.Store
+	gateway *gateway.Gateway
+	data    *http.Server
+	admin   *http.Server
+	log     *slog.Logger
+	done    chan struct{}
+	errOnce sync.Once
+	err     error
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Start opens the store, builds both planes and starts serving. banner receives, once, the lines
+// a user pastes to use the AWS CLI when credentials were generated on this start.
+func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	creds, created, err := ensureCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := bolt.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(st, gateway.Options{
+		Region:                cfg.Region,
+		AccountID:             cfg.AccountID,
+		Domain:                cfg.Domain,
+		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
+		MaxPayloadBytes:       cfg.MaxPayloadBytes,
+		Logger:                log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	adminMux := http.NewServeMux()
+	adminMux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	adminMux.Handle("/", mgmt.New(st, mgmt.Options{
+		Region:      cfg.Region,
+		AccountID:   cfg.AccountID,
+		Credentials: map[string]string{creds.AccessKeyID: creds.SecretAccessKey},
+		Logger:      log,
+	}))
+
+	dataLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		gw.Close()
+		st.Close()
+		return nil, fmt.Errorf("data plane listener: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		dataLn.Close()
+		gw.Close()
+		st.Close()
+		return nil, fmt.Errorf("admin listener: %w", err)
+	}
+	s := &Server{
+		Config:      cfg,
+		Credentials: creds,
+		DataAddr:    dataLn.Addr().String(),
+		AdminAddr:   adminLn.Addr().String(),
+		store:       st,
+		gateway:     gw,
+		log:         log,
+		done:        make(chan struct{}),
+		data: &http.Server{
+			Handler:           gw,
+			ReadHeaderTimeout: 30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		admin: &http.Server{
+			Handler:           adminMux,
+			ReadHeaderTimeout: 30 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		srv *http.Server
+		ln  net.Listener
+	}{{s.data, dataLn}, {s.admin, adminLn}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.srv.Serve(p.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.fail(err)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(s.done) }()
+
+	log.Info("portico started", "data", s.DataAddr, "admin", s.AdminAddr, "dataDir", cfg.DataDir, "region", cfg.Region)
+	if created && banner != nil {
+		fmt.Fprintf(banner, `Portico generated admin credentials (kept in %s/%s). To use the AWS CLI:
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_DEFAULT_REGION=%s
+  aws --endpoint-url http://%s apigateway get-rest-apis
+`, cfg.DataDir, CredentialsFile, creds.AccessKeyID, creds.SecretAccessKey, cfg.Region, DialAddr(s.AdminAddr))
+	}
+	return s, nil
+}
+
+func (s *Server) fail(err error) {
+	s.errOnce.Do(func() { s.err = err })
+	s.log.Error("listener stopped", "err", err)
+	go s.Shutdown(context.Background())
+}
+
+// Done is closed when both listeners have stopped.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns the error that stopped a listener, if one did.
+func (s *Server) Err() error {
+	<-s.done
+	return s.err
+}
+
+// Shutdown stops accepting, lets in-flight requests finish (until ctx ends), then closes the
+// store. Later calls wait for the first and return its result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		var errs []error
+		for _, srv := range []*http.Server{s.data, s.admin} {
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+				srv.Close()
+			}
+		}
+		<-s.done
+		s.gateway.Close()
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		s.shutdownErr = errors.Join(errs...)
+	})
+	return s.shutdownErr
+}
+
+// DialAddr turns a bound address into one a client on this machine can dial.
+func DialAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
