@@ -237,7 +237,11 @@ func paginate[T any](c *call, items []T, key func(T) string) (*list, error) {
 		}
 	}
 	end := min(start+limit, len(items))
-	out := &list{Item: items[start:end]}
+	page := items[start:end]
+	if page == nil {
+		page = []T{} // an empty list is "item": [], never null
+	}
+	out := &list{Item: page}
 	if end < len(items) {
 		out.Position = base64.RawURLEncoding.EncodeToString([]byte(key(items[end])))
 	}
