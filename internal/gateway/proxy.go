@@ -37,7 +37,8 @@ var remappedResponseHeaders = map[string]string{
 func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayError {
 	t := in.HTTP
 	r := rc.r
-	req := &httpproxy.Request{
+	req := &rc.upstream
+	*req = httpproxy.Request{
 		Method:             t.Method,
 		Scheme:             t.Scheme,
 		Host:               t.Host,
@@ -184,11 +185,11 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	} else {
 		h["X-Forwarded-For"] = []string{ip}
 	}
-	proto := "http"
+	proto, protoValue := "http", protoHTTP
 	if rc.r.TLS != nil {
-		proto = "https"
+		proto, protoValue = "https", protoHTTPS
 	}
-	h["X-Forwarded-Proto"] = []string{proto}
+	h["X-Forwarded-Proto"] = protoValue
 	h["X-Forwarded-Port"] = []string{localPort(rc.r, proto)}
 	if _, ok := h["X-Amzn-Trace-Id"]; !ok {
 		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
@@ -200,6 +201,9 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	}
 	return h
 }
+
+// Shared X-Forwarded-Proto values (never modified).
+var protoHTTP, protoHTTPS = []string{"http"}, []string{"https"}
 
 // localPort is the port the client connected to.
 func localPort(r *http.Request, proto string) string {

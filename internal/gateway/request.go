@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
 )
 
@@ -34,6 +35,7 @@ type request struct {
 	paramBuf [8]string
 	body     *limitedBody
 	bodyBuf  limitedBody
+	upstream httpproxy.Request
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}
