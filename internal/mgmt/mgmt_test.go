@@ -565,3 +565,31 @@ func TestTags(t *testing.T) {
 	_, err := c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:" + testRegion + "::/restapis/" + apiID + "/stages/nope")})
 	wantAPIError(t, err, "NotFoundException", "Invalid Stage identifier specified")
 }
+
+// TestConcurrentWrites checks that each request is one transaction: of many concurrent
+// creations of the same resource exactly one wins, and every other gets the 409.
+func TestConcurrentWrites(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	apiID, _ := buildAPI(t, e)
+	api := must(e.client.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID})).ok(t)
+	const n = 8
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := e.client.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: &apiID, ParentId: api.RootResourceId, PathPart: aws.String("orders")})
+			errs <- err
+		}()
+	}
+	wins := 0
+	for i := 0; i < n; i++ {
+		if err := <-errs; err == nil {
+			wins++
+		} else {
+			wantAPIError(t, err, "ConflictException", "Another resource with the same parent already has this name: orders")
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d creations succeeded, want 1", wins)
+	}
+}
