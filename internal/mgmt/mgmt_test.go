@@ -593,3 +593,23 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d creations succeeded, want 1", wins)
 	}
 }
+
+func TestAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct := must(e.client.GetAccount(ctx, &apigateway.GetAccountInput{})).ok(t)
+	if acct.ThrottleSettings.BurstLimit != 5000 || acct.ThrottleSettings.RateLimit != 10000 || len(acct.Features) != 0 {
+		t.Fatalf("account %+v", acct)
+	}
+	up := must(e.client.UpdateAccount(ctx, &apigateway.UpdateAccountInput{PatchOperations: []types.PatchOperation{
+		pop(types.OpReplace, "/cloudwatchRoleArn", "arn:aws:iam::123456789012:role/logs"),
+		pop(types.OpAdd, "/features", "UsagePlans"),
+	}})).ok(t)
+	if *up.CloudwatchRoleArn != "arn:aws:iam::123456789012:role/logs" || len(up.Features) != 1 {
+		t.Fatalf("updated account %+v", up)
+	}
+	acct = must(e.client.GetAccount(ctx, &apigateway.GetAccountInput{})).ok(t)
+	if acct.CloudwatchRoleArn == nil || len(acct.Features) != 1 {
+		t.Fatalf("account after update %+v", acct)
+	}
+}

@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -263,6 +264,66 @@ type throttleSettings struct {
 	RateLimit  float64 `json:"rateLimit"`
 }
 
+// accountKey is where the account's editable settings live in the store's meta kind.
+const accountKey = "mgmt/account"
+
+// loadAccount returns the account: its stored settings over the fixed account limits.
+func loadAccount(tx store.Tx) (*account, error) {
+	a := &account{ThrottleSettings: throttleSettings{5000, 10000}, Features: []string{}, ApiKeyVersion: "4"}
+	var stored struct {
+		CloudwatchRoleArn string   `json:"cloudwatchRoleArn"`
+		Features          []string `json:"features"`
+	}
+	switch err := tx.Get(store.KindMeta, accountKey, &stored); {
+	case err == nil:
+		a.CloudwatchRoleArn = stored.CloudwatchRoleArn
+		if stored.Features != nil {
+			a.Features = stored.Features
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	return a, nil
+}
+
 func (s *server) getAccount(*call) (int, any, error) {
-	return http.StatusOK, &account{ThrottleSettings: throttleSettings{5000, 10000}, Features: []string{}, ApiKeyVersion: "4"}, nil
+	var out *account
+	err := s.st.View(func(tx store.Tx) error {
+		var err error
+		out, err = loadAccount(tx)
+		return err
+	})
+	return http.StatusOK, out, err
+}
+
+func (s *server) updateAccount(c *call) (int, any, error) {
+	var out *account
+	err := s.st.Update(func(tx store.Tx) error {
+		a, err := loadAccount(tx)
+		if err != nil {
+			return err
+		}
+		rules := []patchRule{
+			replaceString("/cloudwatchRoleArn", &a.CloudwatchRoleArn),
+			{path: "/features", ops: []string{"add", "remove"}, apply: func(p patch) error {
+				if p.value != "UsagePlans" {
+					return badRequest("Invalid feature specified: %s. Valid features are [UsagePlans]", p.value)
+				}
+				i := indexOf(a.Features, p.value)
+				switch {
+				case p.op == "add" && i < 0:
+					a.Features = append(a.Features, p.value)
+				case p.op == "remove" && i >= 0:
+					a.Features = append(a.Features[:i], a.Features[i+1:]...)
+				}
+				return nil
+			}},
+		}
+		if err := applyPatch(c, "updateAccountInput", rules); err != nil {
+			return err
+		}
+		out = a
+		return tx.Put(store.KindMeta, accountKey, map[string]any{"cloudwatchRoleArn": a.CloudwatchRoleArn, "features": a.Features})
+	})
+	return http.StatusOK, out, err
 }

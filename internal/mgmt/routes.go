@@ -45,6 +45,7 @@ func rMode(method, pattern, mode string, h handler) route {
 // routes is the whole surface served, AWS's apigateway v1 operations by verb and path.
 var routes = []route{
 	op("GET", "/account", (*server).getAccount),
+	op("PATCH", "/account", (*server).updateAccount),
 
 	op("GET", "/tags/{arn}", (*server).getTags),
 	op("PUT", "/tags/{arn}", (*server).tagResource),
