@@ -425,9 +425,28 @@ func headerValue(r *http.Request, name string) string {
 	}
 	out := make([]string, len(vals))
 	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
+		out[i] = strings.TrimSpace(collapseSpaces(v))
 	}
 	return strings.Join(out, ",")
+}
+
+// collapseSpaces turns each run of spaces into one, as the SDKs do to header values before
+// signing (tabs and other whitespace stay).
+func collapseSpaces(v string) string {
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	prev := false
+	for i := 0; i < len(v); i++ {
+		sp := v[i] == ' '
+		if !sp || !prev {
+			b.WriteByte(v[i])
+		}
+		prev = sp
+	}
+	return b.String()
 }
 
 // SigningKey derives the key of a secret for one date, region and service.

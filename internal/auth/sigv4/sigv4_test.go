@@ -82,6 +82,7 @@ func send(t *testing.T, srv *httptest.Server, ch chan result, method, path strin
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Custom", "  a   b  ")
+	req.Header.Set("X-Tabbed", "c\t d")
 	creds := aws.Credentials{AccessKeyID: o.key, SecretAccessKey: o.secret}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashOf(body), o.service, o.region, o.at); err != nil {
 		t.Fatal(err)
