@@ -297,3 +297,21 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkVerify(b *testing.B) {
+	now := time.Now().UTC()
+	v := verifier(now)
+	body := []byte(`{"name":"pets","description":"a benchmark body"}`)
+	req := httptest.NewRequest("POST", "http://127.0.0.1:8081/restapis/abc/resources/def?limit=5&position=x", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	creds := aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashOf(body), "apigateway", "us-east-1", now); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(req, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
