@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +115,29 @@ func portico(t *testing.T, srv *server.Server, args ...string) (stdout, stderr s
 	var o, e bytes.Buffer
 	code = cli.Run(context.Background(), args, func(k string) string { return env[k] }, &o, &e)
 	return o.String(), e.String(), code
+}
+
+// runCLI runs the portico command line in-process with the given environment.
+func runCLI(ctx context.Context, env map[string]string, out io.Writer, args ...string) int {
+	return cli.Run(ctx, args, func(k string) string { return env[k] }, out, out)
+}
+
+// syncBuffer is a bytes.Buffer safe to write from one goroutine while another reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // response is an invocation's result, body read.
