@@ -9,10 +9,10 @@ import (
 
 // patchOperation is one entry of an update's patchOperations; values are always strings.
 type patchOperation struct {
-	Op    string  `json:"op"`
-	Path  string  `json:"path"`
-	Value *string `json:"value"`
-	From  string  `json:"from"`
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value string `json:"value"`
+	From  string `json:"from"`
 }
 
 var patchOps = []string{"add", "remove", "replace", "move", "copy", "test"}
@@ -30,7 +30,6 @@ type patchRule struct {
 // patch is one operation resolved against a rule.
 type patch struct {
 	op, path, key, value, from string
-	hasValue                   bool
 }
 
 func (r *patchRule) matches(path string) (string, bool) {
@@ -96,10 +95,8 @@ func applyPatch(c *call, input string, rules []patchRule) error {
 			}
 			return badRequest("Invalid patch path  '%s' specified for op '%s'. Must be one of: [%s]", po.Path, po.Op, strings.Join(paths, ", "))
 		}
-		p := patch{op: po.Op, path: po.Path, key: key, from: po.From}
-		if po.Value != nil {
-			p.value, p.hasValue = *po.Value, true
-		}
+		// A missing value reads as empty: it clears a string field and fails a typed one.
+		p := patch{op: po.Op, path: po.Path, key: key, value: po.Value, from: po.From}
 		if err := rule.apply(p); err != nil {
 			return err
 		}
