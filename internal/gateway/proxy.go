@@ -13,19 +13,21 @@ import (
 	"github.com/portico/portico/internal/runtime"
 )
 
-// Request headers never sent upstream (rest-api-model.md §6, plus the hop-by-hop ones).
+// Request headers never sent upstream (rest-api-model.md §6, plus the hop-by-hop ones), in
+// canonical form.
 var droppedRequestHeaders = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Content-Length", "Content-Md5",
 	"Expect", "Max-Forwards", "Proxy-Authenticate", "Server", "Te", "Transfer-Encoding", "Trailer",
 	"Upgrade", "Www-Authenticate", "Host",
 }
 
-// Response headers of proxy integrations that AWS renames x-amzn-Remapped-<name>.
+// Response headers of proxy integrations that AWS renames x-amzn-Remapped-<name> (kept in
+// canonical form so http.Header lookups find them; names are case-insensitive on the wire).
 var remappedResponseHeaders = map[string]string{
-	"Connection":     "x-amzn-Remapped-Connection",
-	"Content-Length": "x-amzn-Remapped-Content-Length",
-	"Date":           "x-amzn-Remapped-Date",
-	"Server":         "x-amzn-Remapped-Server",
+	"Connection":     "X-Amzn-Remapped-Connection",
+	"Content-Length": "X-Amzn-Remapped-Content-Length",
+	"Date":           "X-Amzn-Remapped-Date",
+	"Server":         "X-Amzn-Remapped-Server",
 }
 
 // serveHTTPProxy passes the request to the upstream and its answer back, streaming both bodies.
