@@ -158,6 +158,14 @@ func TestErrors(t *testing.T) {
 		}
 		checkIDs(t, r)
 	}
+	// A client may choose the request id with a well-formed UUID; anything else is replaced.
+	const mine = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	if r := e.do("GET", e.pathURL(apiID, "prod", "/nothing"), "", nil, map[string]string{"x-amzn-RequestId": mine}); r.header.Get("X-Amzn-Requestid") != mine {
+		t.Errorf("client request id not kept: %v", r.header)
+	}
+	if r := e.do("GET", e.pathURL(apiID, "prod", "/nothing"), "", nil, map[string]string{"x-amzn-RequestId": "not-a-uuid"}); r.header.Get("X-Amzn-Requestid") == "not-a-uuid" {
+		t.Errorf("invalid client request id kept")
+	}
 	// HEAD gets the status and headers without a body.
 	r := e.do("HEAD", e.pathURL(apiID, "prod", "/nothing"), "", nil, nil)
 	if r.status != 403 || r.body != "" {

@@ -44,6 +44,10 @@ func newRequest(w http.ResponseWriter, r *http.Request) *request {
 	rc := requestPool.Get().(*request)
 	rc.w, rc.r = w, r
 	rc.requestID, rc.extendedID = newRequestID(), newExtendedID()
+	// A client may choose the request id, as on AWS, if it sends a well-formed UUID.
+	if v := r.Header["X-Amzn-Requestid"]; len(v) == 1 && isUUID(v[0]) {
+		rc.requestID = v[0]
+	}
 	rc.start = time.Now()
 	ids := &[2]string{rc.requestID, rc.extendedID}
 	h := w.Header()
@@ -79,6 +83,27 @@ func newRequestID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
+}
+
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // newExtendedID returns an id shaped like AWS's x-amz-apigw-id (16 characters, e.g.

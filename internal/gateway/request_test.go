@@ -28,6 +28,21 @@ func TestIDs(t *testing.T) {
 	}
 }
 
+func TestIsUUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0f8fad5b-d9cb-469f-a165-70867728950e": true,
+		"0F8FAD5B-D9CB-469F-A165-70867728950E": true,
+		"0f8fad5b-d9cb-469f-a165-70867728950":  false,
+		"0f8fad5bxd9cb-469f-a165-70867728950e": false,
+		"0f8fad5b-d9cb-469f-a165-70867728950g": false,
+		"":                                     false,
+	} {
+		if isUUID(s) != want {
+			t.Errorf("isUUID(%q) != %v", s, want)
+		}
+	}
+}
+
 func TestQueryValue(t *testing.T) {
 	cases := []struct {
 		raw, name, want string
