@@ -228,6 +228,13 @@ func (ex *exchange) roundTrip(cn *conn) (*Response, error) {
 	var resp *Response
 	if err == nil {
 		resp, err = cn.readResponse(ex.req.Method == "HEAD")
+	} else if ex.bodyRead && !isTimeout(err) && !errors.As(err, new(*bodyError)) {
+		// An upstream may answer before taking the whole body (413, 401) and then close: that
+		// answer is the one to return, on a connection that is not reused.
+		if r, rerr := cn.readResponse(ex.req.Method == "HEAD"); rerr == nil {
+			r.Body.(*body).reusable = false
+			resp, err = r, nil
+		}
 	}
 	if stop != nil && !stop() && err == nil {
 		// The context ended while the head was being read: the connection's deadline is already
@@ -252,7 +259,7 @@ func (ex *exchange) retryable(cn *conn, err error) bool {
 	if ex.bodyRead && !ex.seekable {
 		return false
 	}
-	if errors.Is(err, errMalformed) || errors.Is(err, errHeaderTooLarge) {
+	if errors.Is(err, errMalformed) || errors.Is(err, errHeaderTooLarge) || errors.As(err, new(*bodyError)) {
 		return false
 	}
 	switch ex.req.Method {

@@ -549,3 +549,35 @@ func TestTLS(t *testing.T) {
 		}
 	})
 }
+
+func TestEarlyAnswerToALargeUpload(t *testing.T) {
+	srv, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "too large", http.StatusRequestEntityTooLarge) // without reading the body
+	}))
+	cl := newTestClient(t, Options{})
+	for _, n := range []int64{32 << 20, -1} {
+		body := io.LimitReader(zeros{}, 32<<20)
+		resp, err := cl.Do(context.Background(), &Request{
+			Method: "POST", Scheme: "http", Host: hostOf(srv.URL), RequestURI: "/upload",
+			Body: body, ContentLength: n, Timeout: 10 * time.Second,
+		})
+		if err != nil {
+			t.Fatalf("ContentLength %d: %v", n, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 413 || !strings.Contains(string(b), "too large") {
+			t.Errorf("ContentLength %d: got %d %q", n, resp.StatusCode, b)
+		}
+	}
+	if n := cl.idle(); n != 0 {
+		t.Errorf("%d connections pooled after an interrupted upload", n)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

@@ -147,7 +147,7 @@ func (cn *conn) writeBody(body io.Reader, n int64, bodyRead *bool) error {
 		}
 		if rerr == io.EOF {
 			if n > 0 && left > 0 {
-				return fmt.Errorf("request body ended %d bytes short of its ContentLength %d", left, n)
+				return &bodyError{fmt.Errorf("request body ended %d bytes short of its ContentLength %d", left, n)}
 			}
 			if n < 0 {
 				w.WriteString("0\r\n\r\n")
@@ -155,10 +155,17 @@ func (cn *conn) writeBody(body io.Reader, n int64, bodyRead *bool) error {
 			return nil
 		}
 		if rerr != nil {
-			return fmt.Errorf("reading request body: %w", rerr)
+			return &bodyError{fmt.Errorf("reading request body: %w", rerr)}
 		}
 	}
 }
+
+// bodyError is a failure of the caller's request body rather than of the upstream: it is never
+// retried.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
 
 // isFramingHeader reports the headers Do writes itself.
 func isFramingHeader(k string) bool {
