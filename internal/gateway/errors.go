@@ -95,30 +95,10 @@ func (g *Gateway) writeError(rc *request, e *gatewayError) {
 
 // selectGatewayTemplate chooses a body template the way response templates are chosen.
 func selectGatewayTemplate(ts []runtime.GatewayTemplate, accept string) *runtime.GatewayTemplate {
-	if len(ts) == 0 {
-		return nil
+	if i := runtime.SelectByAccept(len(ts), func(i int) string { return ts[i].ContentType }, accept); i >= 0 {
+		return &ts[i]
 	}
-	if len(ts) == 1 {
-		return &ts[0]
-	}
-	for i := 0; i < len(accept); i++ {
-		if accept[i] == ',' {
-			accept = accept[:i]
-			break
-		}
-	}
-	mt := runtime.MediaType(accept)
-	for i := range ts {
-		if ts[i].ContentType == mt {
-			return &ts[i]
-		}
-	}
-	for i := range ts {
-		if ts[i].ContentType == "application/json" {
-			return &ts[i]
-		}
-	}
-	return &ts[0]
+	return nil
 }
 
 func queryUnescape(s string) (string, error) { return url.QueryUnescape(s) }

@@ -120,15 +120,14 @@ const (
 type RequestTemplate struct {
 	ContentType string
 	Text        string
-	// MockStatus is the status a MOCK template asks for when its text is plain JSON; MockErr says
-	// why it could not be read (the template then needs the template engine).
+	// MockStatus is the status a MOCK template names when its text can be read without the
+	// template engine; MockErr says why it could not be read.
 	MockStatus int
 	MockErr    error
 }
 
 // SelectRequestTemplate picks the template for a request Content-Type per AWS's rule: the MIME
-// type without parameters, application/json when absent. found=false with noTemplates=true means
-// the integration has none at all.
+// type without parameters, application/json when absent. found is false when none matches.
 func (in *Integration) SelectRequestTemplate(contentType string) (t *RequestTemplate, found bool) {
 	mt := MediaType(contentType)
 	for i := range in.RequestTemplates {
@@ -202,12 +201,20 @@ type ResponseTemplate struct {
 	Text        string
 }
 
-// SelectTemplate picks a response template for the client's Accept header per AWS's rule: the
-// first media type of Accept exactly, else application/json, else the first defined. nil when
-// there are none.
+// SelectResponseTemplate picks a response template for the client's Accept header.
 func SelectResponseTemplate(ts []ResponseTemplate, accept string) *ResponseTemplate {
-	if len(ts) == 0 {
-		return nil
+	if i := SelectByAccept(len(ts), func(i int) string { return ts[i].ContentType }, accept); i >= 0 {
+		return &ts[i]
+	}
+	return nil
+}
+
+// SelectByAccept applies AWS's response template rule to n templates whose media types
+// contentType gives: the first media type of Accept exactly, else application/json, else the
+// first. It returns -1 when n is 0.
+func SelectByAccept(n int, contentType func(int) string, accept string) int {
+	if n <= 1 {
+		return n - 1
 	}
 	for i := 0; i < len(accept); i++ {
 		if accept[i] == ',' {
@@ -216,17 +223,17 @@ func SelectResponseTemplate(ts []ResponseTemplate, accept string) *ResponseTempl
 		}
 	}
 	mt := MediaType(accept)
-	for i := range ts {
-		if ts[i].ContentType == mt {
-			return &ts[i]
+	for i := range n {
+		if contentType(i) == mt {
+			return i
 		}
 	}
-	for i := range ts {
-		if ts[i].ContentType == "application/json" {
-			return &ts[i]
+	for i := range n {
+		if contentType(i) == "application/json" {
+			return i
 		}
 	}
-	return &ts[0]
+	return 0
 }
 
 // Select returns the integration response for a selection string: among the responses whose
