@@ -10,7 +10,8 @@ import (
 )
 
 // compileHTTPTarget parses an HTTP_PROXY uri once: stage variables substituted, scheme and host
-// split off, {name} placeholders of the path and query bound to their values' sources.
+// split off, {name} placeholders of the path and query bound to their values' sources. Portico
+// has no VPC links: a VPC_LINK integration calls its uri directly.
 func compileHTTPTarget(in *model.Integration, res *runtime.Resource, vars map[string]string) (*runtime.HTTPTarget, error) {
 	uri := substituteStageVariables(in.Uri, vars)
 	scheme, rest, ok := strings.Cut(uri, "://")

@@ -33,8 +33,8 @@ func (g *Gateway) resolveStage(rc *request) *gatewayError {
 	if id, ok := g.hostAPI(r.Host); ok {
 		apiID = id
 		stage, rc.path = splitSegment(raw)
-	} else if rest, ok := strings.CutPrefix(raw, "/restapis/"); ok {
-		apiID, rest = splitSegment("/" + rest)
+	} else if rest, ok := strings.CutPrefix(raw, "/restapis"); ok {
+		apiID, rest = splitSegment(rest)
 		stage, rest = splitSegment(rest)
 		marker, rest := splitSegment(rest)
 		if marker != "_user_request_" {
