@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/bolt"
@@ -135,18 +133,6 @@ func checkIDs(t *testing.T, r result) {
 	}
 	if ext := r.header.Get("X-Amz-Apigw-Id"); len(ext) != 16 {
 		t.Errorf("x-amz-apigw-id %q", ext)
-	}
-}
-
-// requireUpstream skips HTTP_PROXY tests while the upstream client is not built yet, and only
-// then.
-func requireUpstream(t *testing.T, backend string) {
-	t.Helper()
-	host := strings.TrimPrefix(backend, "http://")
-	_, err := httpproxy.New(httpproxy.Options{}).Do(context.Background(), &httpproxy.Request{
-		Method: "GET", Scheme: "http", Host: host, RequestURI: "/probe", Header: http.Header{}, Timeout: 5 * time.Second})
-	if err != nil && err.Error() == "httpproxy: not built yet" {
-		t.Skip("upstream client not built yet: " + err.Error())
 	}
 }
 
