@@ -71,13 +71,13 @@ func TestStaleConnectionCheckedAtCheckout(t *testing.T) {
 	}
 	<-closedOne
 	// Age the pooled connection past the check threshold instead of waiting for it.
-	for _, p := range cl.pools {
+	for _, p := range *cl.pools.Load() {
 		for _, cn := range p.idle {
 			cn.idleAt = cn.idleAt.Add(-2 * checkAfter)
 		}
 	}
 	// The FIN may still be in flight on loopback: wait until the socket shows it.
-	for _, p := range cl.pools {
+	for _, p := range *cl.pools.Load() {
 		for _, cn := range p.idle {
 			waitFor(t, "upstream close seen", func() bool { return peerClosed(cn.nc) })
 		}

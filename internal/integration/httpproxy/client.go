@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,8 +37,10 @@ type Client struct {
 	opts   Options
 	dialer net.Dialer
 
-	mu    sync.RWMutex
-	pools map[poolKey]*hostPool
+	// pools is replaced, never changed, when an upstream is added, so the lookup on every request
+	// takes no lock; mu orders the writers.
+	pools atomic.Pointer[map[poolKey]*hostPool]
+	mu    sync.Mutex
 }
 
 // poolKey names an upstream. Connections made with certificate checks off are never handed to a
@@ -60,11 +64,12 @@ func New(opts Options) *Client {
 	if opts.MaxResponseHeaderBytes <= 0 {
 		opts.MaxResponseHeaderBytes = 1 << 20
 	}
-	return &Client{
+	c := &Client{
 		opts:   opts,
 		dialer: net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second},
-		pools:  make(map[poolKey]*hostPool),
 	}
+	c.pools.Store(&map[poolKey]*hostPool{})
+	return c
 }
 
 // Do sends req and returns the upstream's response headers; the body streams from Response.Body.
@@ -122,19 +127,14 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 // CloseIdleConnections closes every idle pooled connection. Connections in use are pooled again
 // when their responses finish.
 func (c *Client) CloseIdleConnections() {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, p := range c.pools {
+	for _, p := range *c.pools.Load() {
 		p.closeIdle()
 	}
 }
 
 func (c *Client) pool(req *Request) (*hostPool, error) {
 	k := poolKey{scheme: req.Scheme, host: req.Host, insecure: req.InsecureSkipVerify && req.Scheme == "https"}
-	c.mu.RLock()
-	p := c.pools[k]
-	c.mu.RUnlock()
-	if p != nil {
+	if p := (*c.pools.Load())[k]; p != nil {
 		return p, nil
 	}
 	// Only a host never seen before is validated and parsed: known ones are found above.
@@ -144,10 +144,11 @@ func (c *Client) pool(req *Request) (*hostPool, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p = c.pools[k]; p != nil {
+	old := *c.pools.Load()
+	if p := old[k]; p != nil {
 		return p, nil
 	}
-	p = &hostPool{addr: addr, max: c.opts.MaxIdleConnsPerHost, idleTimeout: c.opts.IdleTimeout}
+	p := &hostPool{addr: addr, max: c.opts.MaxIdleConnsPerHost, idleTimeout: c.opts.IdleTimeout}
 	if k.scheme == "https" {
 		var cfg *tls.Config
 		if c.opts.TLSConfig != nil {
@@ -163,7 +164,9 @@ func (c *Client) pool(req *Request) (*hostPool, error) {
 		}
 		p.tls = cfg
 	}
-	c.pools[k] = p
+	pools := maps.Clone(old)
+	pools[k] = p
+	c.pools.Store(&pools)
 	return p, nil
 }
 

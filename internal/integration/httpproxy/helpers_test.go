@@ -96,10 +96,8 @@ func countingServer(t testing.TB, h http.Handler) (*httptest.Server, *atomic.Int
 
 // idle reports how many connections c holds idle for all upstreams.
 func (c *Client) idle() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	n := 0
-	for _, p := range c.pools {
+	for _, p := range *c.pools.Load() {
 		p.mu.Lock()
 		n += len(p.idle)
 		p.mu.Unlock()
