@@ -177,7 +177,7 @@ func (c *Client) dial(ctx context.Context, p *hostPool, deadline time.Time) (*co
 	d.Deadline = deadline
 	nc, err := d.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", p.addr, err)
+		return nil, err // a *net.OpError: "dial tcp host:port: ..."
 	}
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)
@@ -203,8 +203,8 @@ type exchange struct {
 	deadline time.Time
 	// ctxDeadline says the deadline is the context's, earlier than Request.Timeout would set.
 	ctxDeadline bool
-	// bodyRead is set once the request body has been read from; seekStart is where it began when
-	// it can be rewound (-1 otherwise).
+	// bodyRead is set once the request body has been read from; seekStart is where it began,
+	// when seekable says it can be rewound for a retry.
 	bodyRead  bool
 	seekStart int64
 	seekable  bool

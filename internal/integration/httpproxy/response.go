@@ -98,10 +98,9 @@ func (p *headParser) readOne(br *bufio.Reader, isHead bool) (head, error) {
 	if h.status, http10, err = parseStatusLine(line); err != nil {
 		return h, err
 	}
-	h.close = http10
 	p.buf = p.buf[:0]
 	p.fields = p.fields[:0]
-	var te, keepAlive bool
+	var te, closeTok, keepAlive bool
 	var nTE int
 	for {
 		line, err := p.readLine(br)
@@ -153,14 +152,12 @@ func (p *headParser) readOne(br *bufio.Reader, isHead bool) (head, error) {
 			continue // the body is handed over decoded, so the header no longer applies
 		case "Connection":
 			c, k := connectionTokens(v)
-			h.close = h.close || c
-			keepAlive = keepAlive || k
+			closeTok, keepAlive = closeTok || c, keepAlive || k
 		}
 		p.fields = append(p.fields, f)
 	}
-	if http10 && keepAlive {
-		h.close = false
-	}
+	// HTTP/1.0 closes unless it asks to keep alive; a close token wins over keep-alive.
+	h.close = closeTok || (http10 && !keepAlive)
 	if h.status < 200 {
 		return h, nil
 	}
