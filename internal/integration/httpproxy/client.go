@@ -79,6 +79,10 @@ func New(opts Options) *Client {
 // or an io.Seeker) and either the method is idempotent or the failure is the connection being
 // closed or reset, which is how an upstream that dropped an idle connection shows itself.
 // Timeouts are never retried.
+//
+// Request.Timeout and ctx bound the exchange up to the end of the response head; once Do has
+// returned, the body streams without a deadline and a cancelled ctx no longer interrupts it: the
+// caller stops by closing the body.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err := validateRequest(req); err != nil {
 		return nil, err

@@ -581,3 +581,55 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// The most recently returned connection is the next one used, so a quiet period lets the others
+// reach their idle timeout.
+func TestPoolIsLIFO(t *testing.T) {
+	arrived := make(chan struct{}, 2)
+	release := make(chan struct{})
+	srv, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			arrived <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, r.RemoteAddr)
+	}))
+	cl := newTestClient(t, Options{})
+	get := func(uri string) *Response {
+		resp, err := cl.Do(context.Background(), &Request{Method: "GET", Scheme: "http", Host: hostOf(srv.URL), RequestURI: uri})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	type result struct {
+		resp *Response
+		err  error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			resp, err := cl.Do(context.Background(), &Request{Method: "GET", Scheme: "http", Host: hostOf(srv.URL), RequestURI: "/hold"})
+			results <- result{resp, err}
+		}()
+	}
+	<-arrived
+	<-arrived
+	close(release)
+	r1, r2 := <-results, <-results
+	if r1.err != nil || r2.err != nil {
+		t.Fatal(r1.err, r2.err)
+	}
+	first, second := r1.resp, r2.resp
+	a, _ := io.ReadAll(first.Body)  // pooled first
+	b, _ := io.ReadAll(second.Body) // pooled last
+	if string(a) == string(b) {
+		t.Fatalf("both requests on one connection %s", a)
+	}
+	for range 3 {
+		got, _ := io.ReadAll(get("/").Body)
+		if string(got) != string(b) {
+			t.Fatalf("request went out on %s, want the most recently pooled %s", got, b)
+		}
+	}
+}
