@@ -633,3 +633,16 @@ func TestPoolIsLIFO(t *testing.T) {
 		}
 	}
 }
+
+// A TLS upstream that accepts and never answers the handshake: the request's timeout covers
+// connecting too.
+func TestTimeoutCoversHandshake(t *testing.T) {
+	done := make(chan struct{})
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) { <-done })
+	defer close(done)
+	cl := newTestClient(t, Options{})
+	_, err := cl.Do(context.Background(), &Request{Method: "GET", Scheme: "https", Host: srv.host(), RequestURI: "/", Timeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+}
