@@ -30,12 +30,16 @@ const (
 )
 
 // startServer starts Portico on ephemeral loopback ports over dataDir and stops it when the test ends.
-func startServer(t *testing.T, dataDir string) *server.Server {
+// Options in configure change the configuration before the start.
+func startServer(t *testing.T, dataDir string, configure ...func(*server.Config)) *server.Server {
 	t.Helper()
 	cfg := server.Defaults()
 	cfg.Listen, cfg.AdminListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dataDir
 	cfg.AccessKeyID, cfg.SecretAccessKey = testKeyID, testSecret
 	cfg.ShutdownTimeout = 5 * time.Second
+	for _, f := range configure {
+		f(&cfg)
+	}
 	srv, err := server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		t.Fatalf("start portico: %v", err)

@@ -11,10 +11,11 @@ import (
 	"github.com/portico/portico/internal/store"
 )
 
-func importOptions(c *call) (openapi.ImportOptions, error) {
+func (s *server) importOptions(c *call) (openapi.ImportOptions, error) {
 	opts := openapi.ImportOptions{
 		BasePath:                   c.q.Get("basepath"),
 		EndpointConfigurationTypes: c.q.Get("endpointConfigurationTypes"),
+		MaxTimeoutInMillis:         s.maxTimeoutMillis,
 	}
 	if opts.BasePath != "" && opts.BasePath != "ignore" && opts.BasePath != "prepend" && opts.BasePath != "split" {
 		return opts, badRequest("Invalid basepath value specified: %s. Valid values are ignore, prepend, split", opts.BasePath)
@@ -56,7 +57,7 @@ func fillRestApiDefaults(a *model.RestApi) {
 }
 
 func (s *server) importRestApi(c *call) (int, any, error) {
-	opts, err := importOptions(c)
+	opts, err := s.importOptions(c)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -91,7 +92,7 @@ func (s *server) putRestApi(c *call) (int, any, error) {
 	if mode != "merge" && mode != "overwrite" {
 		return 0, nil, enumError(mode, "putRestApiInput.mode", []string{"merge", "overwrite"})
 	}
-	opts, err := importOptions(c)
+	opts, err := s.importOptions(c)
 	if err != nil {
 		return 0, nil, err
 	}

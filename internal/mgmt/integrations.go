@@ -51,7 +51,7 @@ func validHTTPURI(u string) bool {
 }
 
 // validateIntegration checks an integration as it will be stored.
-func validateIntegration(in *model.Integration, input string) error {
+func validateIntegration(in *model.Integration, input string, maxTimeoutMillis int64) error {
 	if !contains(integrationTypes, in.Type) {
 		return enumError(in.Type, input+".type", integrationTypes)
 	}
@@ -67,8 +67,8 @@ func validateIntegration(in *model.Integration, input string) error {
 	if in.ConnectionType == "VPC_LINK" {
 		return badRequest("Portico does not support VPC_LINK connections; use connectionType INTERNET")
 	}
-	if in.TimeoutInMillis < 50 || in.TimeoutInMillis > 29000 {
-		return badRequest("Timeout should be between 50 ms and 29000 ms")
+	if in.TimeoutInMillis < 50 || in.TimeoutInMillis > maxTimeoutMillis {
+		return badRequest("Timeout should be between 50 ms and %d ms", maxTimeoutMillis)
 	}
 	switch in.Type {
 	case "HTTP", "HTTP_PROXY":
@@ -135,7 +135,7 @@ func (s *server) putIntegration(c *call) (int, any, error) {
 	if ig.ConnectionType == "" && (ig.Type == "HTTP" || ig.Type == "HTTP_PROXY") {
 		ig.ConnectionType = "INTERNET"
 	}
-	if err := validateIntegration(ig, "putIntegrationInput"); err != nil {
+	if err := validateIntegration(ig, "putIntegrationInput", s.maxTimeoutMillis); err != nil {
 		return 0, nil, err
 	}
 	err := s.updateDoc(c.p["api"], func(_ store.Tx, d *model.APIDoc) error {
@@ -175,7 +175,7 @@ func integrationRules(ig *model.Integration) []patchRule {
 		{path: "/timeoutInMillis", ops: replaceOnly, apply: func(p patch) error {
 			n, err := patchInt(p)
 			if err != nil {
-				return badRequest("Timeout should be between 50 ms and 29000 ms")
+				return badRequest("Invalid timeoutInMillis specified: %s", p.value)
 			}
 			ig.TimeoutInMillis = n
 			return nil
@@ -210,7 +210,7 @@ func (s *server) updateIntegration(c *call) (int, any, error) {
 			return err
 		}
 		out = ig
-		return validateIntegration(ig, "updateIntegrationInput")
+		return validateIntegration(ig, "updateIntegrationInput", s.maxTimeoutMillis)
 	})
 	return http.StatusOK, out, err
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/portico/portico/internal/auth/sigv4"
 	"github.com/portico/portico/internal/store"
@@ -28,6 +29,9 @@ type Options struct {
 	// Credentials maps access key id → secret access key; only these may call the API.
 	Credentials map[string]string
 	Logger      *slog.Logger
+	// MaxIntegrationTimeout is the highest timeoutInMillis an integration may set; AWS's 29 s
+	// when zero. The data plane enforces the same cap.
+	MaxIntegrationTimeout time.Duration
 }
 
 // maxBody bounds a request body. AWS accepts import documents of up to 6 MB; 10 MB leaves
@@ -39,6 +43,8 @@ type server struct {
 	opts     Options
 	log      *slog.Logger
 	verifier *sigv4.Verifier
+	// maxTimeoutMillis caps an integration's timeoutInMillis.
+	maxTimeoutMillis int64
 }
 
 // New returns the management API handler.
@@ -51,10 +57,15 @@ func New(st store.Store, opts Options) http.Handler {
 	for k, v := range opts.Credentials {
 		creds[k] = v
 	}
+	maxTimeout := int64(29000)
+	if opts.MaxIntegrationTimeout > 0 {
+		maxTimeout = opts.MaxIntegrationTimeout.Milliseconds()
+	}
 	return &server{
-		st:   st,
-		opts: opts,
-		log:  log,
+		st:               st,
+		opts:             opts,
+		log:              log,
+		maxTimeoutMillis: maxTimeout,
 		verifier: &sigv4.Verifier{
 			Service: "apigateway",
 			Region:  opts.Region,

@@ -141,8 +141,8 @@ func (im *importer) integration(res *model.Resource, declared map[string]bool, v
 	}
 	if _, ok := d["timeoutInMillis"]; ok {
 		n, ok := getInt(d, "timeoutInMillis")
-		if !ok || n < 50 || n > defaultTimeout {
-			fail("Timeout should be between 50 ms and %d ms", defaultTimeout)
+		if max := im.opts.maxTimeout(); !ok || n < 50 || n > max {
+			fail("Timeout should be between 50 ms and %d ms", max)
 		}
 		in.TimeoutInMillis = n
 	}

@@ -31,6 +31,17 @@ type ImportOptions struct {
 	FailOnWarnings bool
 	// EndpointConfigurationTypes overrides the endpoint type ("EDGE", "REGIONAL", "PRIVATE").
 	EndpointConfigurationTypes string
+	// MaxTimeoutInMillis is the highest timeoutInMillis an integration may set: AWS's 29000
+	// when zero; a server that raises its integration timeout cap raises it.
+	MaxTimeoutInMillis int64
+}
+
+// maxTimeout returns the timeoutInMillis cap in force.
+func (o ImportOptions) maxTimeout() int64 {
+	if o.MaxTimeoutInMillis > 0 {
+		return o.MaxTimeoutInMillis
+	}
+	return defaultTimeout
 }
 
 // InputError is a document Portico refuses; its message is AWS's BadRequestException text.

@@ -73,10 +73,11 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		io.WriteString(w, `{"status":"ok"}`)
 	})
 	adminMux.Handle("/", mgmt.New(st, mgmt.Options{
-		Region:      cfg.Region,
-		AccountID:   cfg.AccountID,
-		Credentials: map[string]string{creds.AccessKeyID: creds.SecretAccessKey},
-		Logger:      log,
+		Region:                cfg.Region,
+		AccountID:             cfg.AccountID,
+		Credentials:           map[string]string{creds.AccessKeyID: creds.SecretAccessKey},
+		Logger:                log,
+		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 	}))
 
 	dataLn, err := net.Listen("tcp", cfg.Listen)
