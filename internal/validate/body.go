@@ -1,0 +1,224 @@
+package validate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/portico/portico/internal/model"
+)
+
+// EmptySchema is the schema of the built-in Empty model.
+const EmptySchema = `{"$schema":"http://json-schema.org/draft-04/schema#","title":"Empty Schema","type":"object"}`
+
+// unparsable is the detail of a body that is not JSON.
+const unparsable = "[Unknown error parsing request body]"
+
+// ModelURL is the address by which one model of an API refers to another.
+func ModelURL(apiID, name string) string {
+	return "https://apigateway.amazonaws.com/restapis/" + apiID + "/models/" + name
+}
+
+// Models compiles the models of one API, each once, as methods ask for them. It is used while a
+// deployment compiles and is not safe for concurrent use; the Body values it returns are.
+type Models struct {
+	apiID    string
+	models   map[string]*model.Model
+	compiler *jsonschema.Compiler
+	loadErr  map[string]error
+	done     map[string]*Body
+	errs     map[string]error
+}
+
+// NewModels prepares the models of API apiID for compilation.
+func NewModels(apiID string, models map[string]*model.Model) *Models {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4)
+	c.UseLoader(noLoader{})
+	m := &Models{apiID: apiID, models: models, compiler: c, loadErr: map[string]error{},
+		done: map[string]*Body{}, errs: map[string]error{}}
+	for name, md := range models {
+		if md == nil {
+			continue
+		}
+		text := md.Schema
+		if strings.TrimSpace(text) == "" {
+			text = "{}"
+		}
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+		if err == nil {
+			err = c.AddResource(ModelURL(apiID, name), doc)
+		}
+		if err != nil {
+			m.loadErr[name] = fmt.Errorf("model %s: schema is not valid JSON: %v", name, err)
+		}
+	}
+	return m
+}
+
+// noLoader refuses every URL: a model may refer only to the API's own models.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("%s is not a model of this API", url)
+}
+
+// Body returns the compiled validator of the named model.
+func (m *Models) Body(name string) (*Body, error) {
+	if b, ok := m.done[name]; ok {
+		return b, nil
+	}
+	if err, ok := m.errs[name]; ok {
+		return nil, err
+	}
+	b, err := m.compile(name)
+	if err != nil {
+		m.errs[name] = err
+		return nil, err
+	}
+	m.done[name] = b
+	return b, nil
+}
+
+func (m *Models) compile(name string) (*Body, error) {
+	if md := m.models[name]; md == nil {
+		return nil, fmt.Errorf("model %s does not exist", name)
+	}
+	if err := m.loadErr[name]; err != nil {
+		return nil, err
+	}
+	sch, err := m.compiler.Compile(ModelURL(m.apiID, name))
+	if err != nil {
+		// A model referring to a broken one fails to compile with it.
+		for other, lerr := range m.loadErr {
+			if strings.Contains(err.Error(), ModelURL(m.apiID, other)) {
+				return nil, lerr
+			}
+		}
+		return nil, fmt.Errorf("model %s: %v", name, err)
+	}
+	return newBody(sch), nil
+}
+
+// Implicit returns the validator of a method that declares no model: the API's Empty model
+// (the built-in one if the API has none), accepting an empty body.
+func (m *Models) Implicit() (*Body, error) {
+	var b *Body
+	var err error
+	if _, ok := m.models["Empty"]; ok {
+		b, err = m.Body("Empty")
+	} else {
+		b, err = compileStandalone(EmptySchema)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := *b
+	c.emptyOK = true
+	return &c, nil
+}
+
+func compileStandalone(schema string) (*Body, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4)
+	c.UseLoader(noLoader{})
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema))
+	if err != nil {
+		return nil, err
+	}
+	const url = "urn:portico:model"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		return nil, err
+	}
+	return newBody(sch), nil
+}
+
+// Body validates request bodies against one compiled model. It is immutable and safe for
+// concurrent use.
+type Body struct {
+	schema *jsonschema.Schema
+	// byLocation finds the schemas whose allOf/oneOf counts a message reports.
+	byLocation map[string]*jsonschema.Schema
+	emptyOK    bool
+}
+
+func newBody(sch *jsonschema.Schema) *Body {
+	b := &Body{schema: sch, byLocation: map[string]*jsonschema.Schema{}}
+	walk(sch, b.byLocation)
+	return b
+}
+
+// Validate checks a body. It returns ok, or the detail AWS gives as
+// $context.error.validationErrorString.
+func (b *Body) Validate(body []byte) (detail string, ok bool) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if b.emptyOK {
+			return "", true
+		}
+		return unparsable, false
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return unparsable, false
+	}
+	err = b.schema.Validate(doc)
+	if err == nil {
+		return "", true
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return "[" + err.Error() + "]", false
+	}
+	return "[" + strings.Join(b.messages(verr, doc), ", ") + "]", false
+}
+
+// walk records every schema reachable from s by location.
+func walk(s *jsonschema.Schema, seen map[string]*jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if _, ok := seen[s.Location]; ok {
+		return
+	}
+	seen[s.Location] = s
+	for _, sub := range []*jsonschema.Schema{s.Ref, s.Not, s.If, s.Then, s.Else, s.PropertyNames, s.Contains} {
+		walk(sub, seen)
+	}
+	for _, list := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf} {
+		for _, sub := range list {
+			walk(sub, seen)
+		}
+	}
+	for _, sub := range s.Properties {
+		walk(sub, seen)
+	}
+	for _, sub := range s.PatternProperties {
+		walk(sub, seen)
+	}
+	if sub, ok := s.AdditionalProperties.(*jsonschema.Schema); ok {
+		walk(sub, seen)
+	}
+	for _, dep := range s.Dependencies {
+		if sub, ok := dep.(*jsonschema.Schema); ok {
+			walk(sub, seen)
+		}
+	}
+	switch items := s.Items.(type) {
+	case *jsonschema.Schema:
+		walk(items, seen)
+	case []*jsonschema.Schema:
+		for _, sub := range items {
+			walk(sub, seen)
+		}
+	}
+	if sub, ok := s.AdditionalItems.(*jsonschema.Schema); ok {
+		walk(sub, seen)
+	}
+}

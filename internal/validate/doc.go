@@ -1,0 +1,35 @@
+// Package validate is REST request validation as API Gateway does it: required method request
+// parameters, and request bodies checked against the API's models (JSON Schema draft 4),
+// compiled once at deploy.
+//
+// Behaviour where AWS leaves a choice, and what was chosen:
+//
+//   - Models are JSON Schema draft 4 whatever their "$schema" says is missing. A model refers to
+//     another of the same API as https://apigateway.amazonaws.com/restapis/{apiId}/models/{name};
+//     references may be circular. Nothing is ever fetched: a reference to any other URL makes the
+//     model fail to compile.
+//   - minItems and maxItems are enforced. AWS's note that they are "not included in simple
+//     request validation" concerns OpenAPI import, which drops them; a model created or updated
+//     with them is validated with them.
+//   - Model selection: the request's media type (parameters dropped, application/json when
+//     absent) names the model in requestModels, else "$default". When the method declares
+//     models but none fits, the body is not validated (AWS: "If no matching content type is
+//     found, request validation is not performed"). A method that declares no models at all is
+//     validated against the Empty model (a JSON object), which also accepts an empty body so
+//     bodiless requests pass.
+//   - An empty body checked against a declared model, or a body that is not JSON, fails with the
+//     detail "Unknown error parsing request body", the text AWS logs for an empty body.
+//   - Detail strings ($context.error.validationErrorString) use the wording of the validator AWS
+//     runs (java-json-tools json-schema-validator: "object has missing required properties
+//     ([\"name\"])", "instance type (string) does not match any allowed primitive type
+//     (allowed: [\"integer\"])"), one message per failed keyword, comma-separated inside
+//     brackets, ordered by the instance's JSON pointer and then by text. allOf, anyOf, oneOf and
+//     not report one message for the keyword, not the messages of their subschemas.
+//   - Required parameters: present and not empty (a header or query string given as "" is
+//     missing). The message lists the missing names in the order of their full keys
+//     (method.request.header.* before path before querystring, each sorted), which is the
+//     order AWS-recorded responses show.
+//
+// validate imports only the model (and the JSON Schema library); it must never import the
+// runtime, the gateway, the store or the management API.
+package validate

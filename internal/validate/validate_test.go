@@ -1,0 +1,166 @@
+package validate
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/portico/portico/internal/model"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite golden files under testdata/")
+
+const testAPI = "testapi123"
+
+// testModels loads testdata/models/NAME.json as the models of one API.
+func testModels(t testing.TB) map[string]*model.Model {
+	t.Helper()
+	files, err := filepath.Glob("testdata/models/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*model.Model{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		out[name] = &model.Model{Name: name, Schema: string(b), ContentType: "application/json"}
+	}
+	return out
+}
+
+// TestBodies runs testdata/bodies.txt: cases of the form
+//
+//	validate MODEL (or "validate" alone for a method without models)
+//	<body, any number of lines>
+//	----
+//	<"ok", the detail string, or "error: ..." when the model does not compile>
+//
+// separated by blank lines; -rewrite regenerates the outputs.
+func TestBodies(t *testing.T) {
+	const path = "testdata/bodies.txt"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := NewModels(testAPI, testModels(t))
+	var out strings.Builder
+	cases := strings.Split(strings.TrimRight(string(raw), "\n"), "\n\n")
+	for _, c := range cases {
+		head, rest, _ := strings.Cut(c, "\n")
+		body, want, found := strings.Cut(rest, "----\n")
+		if !found {
+			body, want, _ = strings.Cut(rest, "----")
+		}
+		if !strings.HasPrefix(head, "validate") {
+			t.Fatalf("bad case header %q", head)
+		}
+		name := strings.TrimSpace(strings.TrimPrefix(head, "validate"))
+		var got string
+		var b *Body
+		if name == "" {
+			b, err = models.Implicit()
+		} else {
+			b, err = models.Body(name)
+		}
+		switch {
+		case err != nil:
+			got = "error: " + err.Error()
+		default:
+			if detail, ok := b.Validate([]byte(body)); ok {
+				got = "ok"
+			} else {
+				got = detail
+			}
+		}
+		if !*rewrite && got != strings.TrimRight(want, "\n") {
+			t.Errorf("%s\n%s\ngot:  %s\nwant: %s", head, body, got, strings.TrimRight(want, "\n"))
+		}
+		out.WriteString(head + "\n" + body + "----\n" + got + "\n\n")
+	}
+	if *rewrite {
+		if err := os.WriteFile(path, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRequiredParams(t *testing.T) {
+	got, err := RequiredParams(map[string]bool{
+		"method.request.querystring.q":    true,
+		"method.request.path.id":          true,
+		"method.request.header.X-Trace":   true,
+		"method.request.header.Accept":    true,
+		"method.request.querystring.page": false,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Param{{Header, "Accept"}, {Header, "X-Trace"}, {Path, "id"}, {Query, "q"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"method.request.body.x", "method.request.header.", "integration.request.header.x", "method.request.path"} {
+		if _, err := RequiredParams(map[string]bool{bad: true}); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	if _, err := RequiredParams(map[string]bool{"garbage": false}); err != nil {
+		t.Errorf("an optional parameter is not checked: %v", err)
+	}
+	if m := MissingMessage([]string{"a", "b"}); m != "Missing required request parameters: [a, b]" {
+		t.Errorf("message %q", m)
+	}
+}
+
+func TestModelsCompileOnce(t *testing.T) {
+	models := NewModels(testAPI, testModels(t))
+	a, err := models.Body("Pets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := models.Body("Pets")
+	if a != b {
+		t.Errorf("a model compiled twice")
+	}
+	if _, err := models.Body("Missing"); err == nil {
+		t.Errorf("an unknown model compiled")
+	}
+	// Without an Empty model of its own the built-in one is used.
+	m := NewModels(testAPI, nil)
+	b, err = m.Implicit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Validate([]byte(`[1]`)); ok {
+		t.Errorf("the Empty model accepts an array")
+	}
+}
+
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{`{"name":"Rex"}`, `[{"name":"a"},{"name":"a"}]`, `{"value":2,"children":[{"value":3}]}`, ``, `{`, `null`, `1e400`, `"\ud800"`} {
+		f.Add(s)
+	}
+	models := NewModels(testAPI, testModels(f))
+	var bodies []*Body
+	for _, name := range []string{"Pet", "Pets", "Node", "Order", "PetStoreModel"} {
+		b, err := models.Body(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, b := range bodies {
+			detail, ok := b.Validate([]byte(body))
+			if ok != (detail == "") || (!ok && (!strings.HasPrefix(detail, "[") || !strings.HasSuffix(detail, "]"))) {
+				t.Fatalf("%q: ok=%v detail=%q", body, ok, detail)
+			}
+		}
+	})
+}
