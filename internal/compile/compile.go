@@ -130,8 +130,15 @@ func compileIntegration(m *model.Method, res *runtime.Resource, vars map[string]
 		if err != nil {
 			return unsupported("%v", err)
 		}
+		if usesBody(target) {
+			return unsupported("an HTTP_PROXY integration cannot map values from the request body")
+		}
 		out.HTTP = target
-	case "HTTP", "AWS", "AWS_PROXY":
+	case "HTTP":
+		if reason := compileHTTP(out, m, in, res, vars); reason != "" {
+			return unsupported("%s", reason)
+		}
+	case "AWS", "AWS_PROXY":
 		return unsupported("integration type %s is not supported yet", in.Type)
 	default:
 		return unsupported("unknown integration type %q", in.Type)
@@ -152,7 +159,10 @@ func compileResponses(out *runtime.Integration, m *model.Method, in *model.Integ
 		if err != nil || status < 100 || status > 599 {
 			return fmt.Sprintf("integration response has invalid statusCode %q", ir.StatusCode)
 		}
-		cr := &runtime.IntegrationResponse{StatusCode: status, Status: ir.StatusCode}
+		if !validContentHandling(ir.ContentHandling) {
+			return fmt.Sprintf("integration response %s has invalid contentHandling %q", ir.StatusCode, ir.ContentHandling)
+		}
+		cr := &runtime.IntegrationResponse{StatusCode: status, Status: ir.StatusCode, ContentHandling: ir.ContentHandling}
 		_, cr.HasMethodResponse = m.MethodResponses[ir.StatusCode]
 		for _, name := range sortedKeys(ir.ResponseParameters) {
 			header, ok := strings.CutPrefix(name, "method.response.header.")

@@ -102,7 +102,7 @@ func uriParts(s string, in *model.Integration, res *runtime.Resource, vars map[s
 		} else {
 			return nil, fmt.Errorf("uri placeholder {%s} has no integration.request.path.%s mapping", name, name)
 		}
-		parts = append(parts, runtime.URIPart{Param: true, Source: src})
+		parts = append(parts, runtime.URIPart{Param: true, Name: name, Source: src})
 		s = s[i+j+1:]
 	}
 	return parts, nil

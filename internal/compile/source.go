@@ -13,10 +13,13 @@ type sourceSet uint8
 const (
 	srcMethodRequest sourceSet = 1 << iota
 	srcIntegrationResponse
+	// srcMethodRequestAll adds the multi-value and body sources, which only an integration
+	// request accepts.
+	srcMethodRequestAll
 )
 
 const (
-	integrationRequestSources  = srcMethodRequest
+	integrationRequestSources  = srcMethodRequest | srcMethodRequestAll
 	integrationResponseSources = srcIntegrationResponse
 	gatewayResponseSources     = srcMethodRequest
 )
@@ -53,9 +56,19 @@ func parseSource(expr string, vars map[string]string, res *runtime.Resource, all
 			return runtime.Source{Kind: runtime.SrcHeader, Name: name}, nil
 		}
 	}
+	if allowed&srcMethodRequestAll != 0 {
+		if src, ok, err := parseBodySource(expr, "method.request.", runtime.SrcMultiQuery, runtime.SrcMultiHeader,
+			runtime.SrcBody, runtime.SrcBodyPath); ok || err != nil {
+			return src, err
+		}
+	}
 	if allowed&srcIntegrationResponse != 0 {
 		if name, ok := strings.CutPrefix(expr, "integration.response.header."); ok && name != "" {
-			return runtime.Source{Kind: runtime.SrcHeader, Name: name}, nil
+			return runtime.Source{Kind: runtime.SrcRespHeader, Name: name}, nil
+		}
+		if src, ok, err := parseBodySource(expr, "integration.response.", 0, runtime.SrcRespMultiHeader,
+			runtime.SrcRespBody, runtime.SrcRespBodyPath); ok || err != nil {
+			return src, err
 		}
 	}
 	return runtime.Source{}, fmt.Errorf("mapping expression %q is not supported here", expr)

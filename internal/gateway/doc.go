@@ -24,13 +24,31 @@
 //     401 Unauthorized, apiKeyRequired 403 Forbidden (INVALID_API_KEY). Resource policies,
 //     canary traffic, throttling, validation and caching are not applied yet; loading a stage
 //     that uses them logs a warning.
-//   - MOCK: the request template is chosen by Content-Type (application/json when absent).
-//     With no matching template the passthrough behaviour decides: NEVER, or WHEN_NO_TEMPLATES
-//     when templates exist, answers 415; otherwise the client's body is read and must carry the
-//     statusCode itself, so a MOCK without templates called without such a body answers 500 (AWS
-//     logs "Unable to parse statusCode"). statusCode is read leniently, as AWS does
-//     ({statusCode: 200} works). Response templates are emitted as written until the template
-//     engine renders them; the Content-Type is application/json unless a mapped header sets it.
+//   - Non-proxy request (HTTP, MOCK): the request template is chosen by Content-Type's media
+//     type (application/json when absent; parameters such as charset ignored). With no matching
+//     template the passthrough behaviour decides: NEVER, or WHEN_NO_TEMPLATES when templates
+//     exist, answers 415 UNSUPPORTED_MEDIA_TYPE; otherwise the body passes unchanged. An empty
+//     template passes the body too. A MOCK reads its statusCode from the template's output, or
+//     from the passed-through body, leniently as AWS does ({statusCode: 200} works); none
+//     answers 500 (AWS logs "Unable to parse statusCode").
+//   - HTTP (non-proxy): the backend gets only what the integration maps: the uri with its
+//     {placeholders} from integration.request.path.*, the uri's own query then the mapped
+//     querystring parameters (a multivaluequerystring source repeats the key per value), the
+//     mapped headers (a multivalueheader source joins its values with ","), plus what API
+//     Gateway itself sends: User-Agent AmazonAPIGateway_{apiId}, Accept: application/json,
+//     X-Amzn-Apigateway-Api-Id and X-Amzn-Trace-Id; the client's Content-Type goes with a body.
+//     The client's own query string and headers are not forwarded. The answer is read whole (up
+//     to the payload limit; more answers 500) and none of its headers reach the client unless
+//     a responseParameters mapping names them.
+//   - Non-proxy response: the method response carries only mapped headers; a mapped header AWS
+//     reserves (Connection, Content-Length, Date, Server, Authorization, Content-MD5, Expect,
+//     Host, Max-Forwards, Proxy-Authenticate, Trailer, Upgrade, User-Agent, WWW-Authenticate) is
+//     sent as x-amzn-Remapped-<name>. The response template is chosen by the first Accept type,
+//     then application/json, then the first; without one the body passes through (a MOCK has
+//     none). Content-Type is a mapped one, else the chosen template's media type, else
+//     application/json. contentHandling follows the table of rest-api-model.md §5 for bodies
+//     passed through; a template's output is sent as it renders. Until the template engine is
+//     in, request and response templates are used as written.
 //   - Integration response selection: whole-string match; among matching patterns the response
 //     whose status code equals the selection string wins, else the first by status code; then
 //     the default (no pattern). No match, or a selected status without a method response,
@@ -47,7 +65,7 @@
 //     configuration error: Invalid endpoint address"). The response body is streamed as it
 //     arrives and is not held to the 10 MB limit.
 //   - Every answer carries x-amzn-RequestId (a random UUID) and x-amz-apigw-id; errors add
-//     x-amzn-ErrorType. Unsupported integration types (AWS, AWS_PROXY, HTTP) answer 500 and log
+//     x-amzn-ErrorType. Unsupported integration types (AWS, AWS_PROXY) answer 500 and log
 //     why, at load and per call.
 //
 // gateway imports the model, store, runtime, compile and integration packages; it must never

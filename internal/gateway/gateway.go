@@ -138,6 +138,8 @@ func (g *Gateway) integrate(rc *request) *gatewayError {
 		return g.serveMock(rc, in)
 	case runtime.HTTPProxy:
 		return g.serveHTTPProxy(rc, in)
+	case runtime.HTTP:
+		return g.serveHTTP(rc, in)
 	default:
 		g.log.Error("integration cannot run", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "reason", in.Reason, "requestId", rc.requestID)

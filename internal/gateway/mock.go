@@ -3,52 +3,20 @@ package gateway
 import (
 	"errors"
 	"io"
-	"net/http"
 	"strconv"
 
 	"github.com/portico/portico/internal/integration/mock"
 	"github.com/portico/portico/internal/runtime"
 )
 
-// serveMock answers a MOCK integration: the status the request template names, then
-// integration response selection on that status, its static header values and its template
-// text as the body (templates are emitted as written until the template engine runs them).
+// serveMock answers a MOCK integration: the status its request template names, then the
+// non-proxy response mapping on that status. A MOCK has no integration response headers or body.
 func (g *Gateway) serveMock(rc *request, in *runtime.Integration) *gatewayError {
 	status, err := g.mockStatus(rc, in)
 	if err != nil {
 		return err
 	}
-	ir := in.Select(statusText(status))
-	if ir == nil {
-		g.log.Error("no match for output mapping and no default output mapping configured",
-			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "status", status, "requestId", rc.requestID)
-		return errInternal
-	}
-	if !ir.HasMethodResponse {
-		g.log.Error("integration response has no method response",
-			"api", rc.api.ID, "resource", rc.resource.Path, "statusCode", ir.StatusCode, "requestId", rc.requestID)
-		return errInternal
-	}
-	h := rc.w.Header()
-	for i := range ir.Headers {
-		if ir.Headers[i].Source.Kind == runtime.SrcHeader {
-			continue // a MOCK answer has no integration response headers
-		}
-		rc.setHeader(h, &ir.Headers[i], nil)
-	}
-	var body string
-	if t := runtime.SelectResponseTemplate(ir.Templates, rc.r.Header.Get("Accept")); t != nil {
-		body = t.Text
-	}
-	if _, set := h["Content-Type"]; !set {
-		h["Content-Type"] = jsonContentType
-	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	rc.w.WriteHeader(ir.StatusCode)
-	if rc.r.Method != http.MethodHead {
-		io.WriteString(rc.w, body)
-	}
-	return nil
+	return g.respond(rc, in, &integrationResult{status: status})
 }
 
 // mockStatus selects the request template by Content-Type and reads its statusCode. With no

@@ -36,6 +36,11 @@ type request struct {
 	body     *limitedBody
 	bodyBuf  limitedBody
 	upstream httpproxy.Request
+
+	// reqBody is the whole request body once a non-proxy integration has read it.
+	reqBody     []byte
+	reqBodyRead bool
+	overrides   overrides
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}
@@ -186,7 +191,7 @@ func (rc *request) source(src runtime.Source, e *gatewayError) (string, bool) {
 	case runtime.SrcContext:
 		return rc.contextVar(src.Name, e)
 	}
-	return "", false
+	return rc.moreSource(src)
 }
 
 // contextVar returns the value of $context.name for this request.

@@ -83,6 +83,8 @@ const (
 	Unsupported IntegrationKind = iota
 	Mock
 	HTTPProxy
+	// HTTP is a non-proxy HTTP integration: mapped parameters and templates on both sides.
+	HTTP
 )
 
 // Integration is a method's compiled integration.
@@ -103,8 +105,10 @@ type Integration struct {
 	Responses       []*IntegrationResponse
 	DefaultResponse *IntegrationResponse
 
-	// HTTP describes the upstream of HTTP_PROXY integrations.
+	// HTTP describes the upstream of HTTP_PROXY and HTTP integrations.
 	HTTP *HTTPTarget
+	// ContentHandling is the request's CONVERT_TO_TEXT / CONVERT_TO_BINARY ("" passes through).
+	ContentHandling string
 }
 
 // Passthrough is an integration's passthroughBehavior.
@@ -193,6 +197,8 @@ type IntegrationResponse struct {
 	// Templates are the response templates by content type; until the template engine runs them
 	// their text is the body.
 	Templates []ResponseTemplate
+	// ContentHandling is CONVERT_TO_TEXT, CONVERT_TO_BINARY or "" (passthrough).
+	ContentHandling string
 }
 
 // ResponseTemplate is one response template.
@@ -270,6 +276,18 @@ const (
 	SrcHeader
 	// SrcContext is a $context variable named by Name (e.g. "requestId", "error.message").
 	SrcContext
+	// SrcMultiQuery and SrcMultiHeader are every value of a query parameter or header.
+	SrcMultiQuery
+	SrcMultiHeader
+	// SrcBody is the request body; SrcBodyPath a JSONPath into it (Path).
+	SrcBody
+	SrcBodyPath
+	// SrcRespHeader, SrcRespMultiHeader, SrcRespBody and SrcRespBodyPath read the integration's
+	// response.
+	SrcRespHeader
+	SrcRespMultiHeader
+	SrcRespBody
+	SrcRespBodyPath
 )
 
 // Source is a compiled mapping expression.
@@ -318,9 +336,11 @@ type HTTPTarget struct {
 	InsecureSkipVerify bool
 }
 
-// URIPart is a piece of an upstream URI: literal text, or (Param=true) a value from Source.
+// URIPart is a piece of an upstream URI: literal text, or (Param=true) the placeholder Name's
+// value from Source.
 type URIPart struct {
 	Text   string
 	Param  bool
+	Name   string
 	Source Source
 }

@@ -1,0 +1,388 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/integration/httpproxy"
+	"github.com/portico/portico/internal/runtime"
+)
+
+// integrationResult is what a non-proxy integration answered, before response mapping.
+type integrationResult struct {
+	status int
+	header http.Header // nil for a MOCK
+	body   []byte
+}
+
+// Mapped method response headers that AWS renames x-amzn-Remapped-<name> on non-proxy
+// integrations (rest-api-model.md §6), in canonical form.
+var remappedMethodHeaders = map[string]string{
+	"Connection":         "X-Amzn-Remapped-Connection",
+	"Content-Length":     "X-Amzn-Remapped-Content-Length",
+	"Date":               "X-Amzn-Remapped-Date",
+	"Server":             "X-Amzn-Remapped-Server",
+	"Authorization":      "X-Amzn-Remapped-Authorization",
+	"Content-Md5":        "X-Amzn-Remapped-Content-Md5",
+	"Expect":             "X-Amzn-Remapped-Expect",
+	"Host":               "X-Amzn-Remapped-Host",
+	"Max-Forwards":       "X-Amzn-Remapped-Max-Forwards",
+	"Proxy-Authenticate": "X-Amzn-Remapped-Proxy-Authenticate",
+	"Trailer":            "X-Amzn-Remapped-Trailer",
+	"Upgrade":            "X-Amzn-Remapped-Upgrade",
+	"User-Agent":         "X-Amzn-Remapped-User-Agent",
+	"Www-Authenticate":   "X-Amzn-Remapped-Www-Authenticate",
+}
+
+// readRequestBody reads the whole request body (non-proxy integrations map it), held to the
+// payload limit.
+func (rc *request) readRequestBody() *gatewayError {
+	if rc.reqBodyRead {
+		return nil
+	}
+	rc.reqBodyRead = true
+	if rc.r.ContentLength == 0 {
+		return nil
+	}
+	b, err := io.ReadAll(rc.body)
+	if err != nil {
+		if errors.Is(err, errTooLargeBody) {
+			return errTooLarge
+		}
+		return errInternal
+	}
+	rc.reqBody = b
+	return nil
+}
+
+// requestPayload chooses what a non-proxy integration receives: the request template selected
+// by Content-Type, rendered; else the body as it came, unless the passthrough behaviour refuses
+// it with 415 (rest-api-model.md §5). An empty template passes the body through, as AWS does.
+// templated is false when the body is passed through.
+func (g *Gateway) requestPayload(rc *request, in *runtime.Integration) (payload []byte, templated bool, gerr *gatewayError) {
+	if err := rc.readRequestBody(); err != nil {
+		return nil, false, err
+	}
+	t, ok := in.SelectRequestTemplate(rc.r.Header.Get("Content-Type"))
+	if !ok {
+		if in.Passthrough == runtime.Never || in.Passthrough == runtime.WhenNoTemplates && len(in.RequestTemplates) > 0 {
+			return nil, false, errMediaType
+		}
+		return rc.reqBody, false, nil
+	}
+	if t.Text == "" {
+		return rc.reqBody, false, nil
+	}
+	payload, gerr = g.renderRequestTemplate(rc, in, t)
+	return payload, true, gerr
+}
+
+// serveHTTP runs a non-proxy HTTP integration: the request is built from the integration's
+// mappings and template alone (the client's query string and headers reach the backend only
+// when mapped), and the answer goes through integration response selection and mapping.
+func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError {
+	payload, templated, gerr := g.requestPayload(rc, in)
+	if gerr != nil {
+		return gerr
+	}
+	if !templated {
+		if payload, gerr = g.convertRequest(rc, in, payload); gerr != nil {
+			return gerr
+		}
+	}
+	t := in.HTTP
+	req := &rc.upstream
+	*req = httpproxy.Request{
+		Method:             t.Method,
+		Scheme:             t.Scheme,
+		Host:               t.Host,
+		RequestURI:         rc.nonProxyURI(t),
+		Header:             rc.nonProxyHeader(t, len(payload) > 0),
+		Timeout:            in.Timeout,
+		InsecureSkipVerify: t.InsecureSkipVerify,
+	}
+	if req.Method == "" {
+		req.Method = rc.r.Method
+	}
+	if len(payload) > 0 {
+		req.Body, req.ContentLength = bytes.NewReader(payload), int64(len(payload))
+	}
+	resp, err := g.upstream.Do(rc.r.Context(), req)
+	if err != nil {
+		switch {
+		case errors.Is(err, httpproxy.ErrTimeout):
+			return errTimeout
+		case rc.r.Context().Err() != nil:
+			return nil // the client is gone; there is no one to answer
+		}
+		g.log.Warn("execution failed due to configuration error: invalid endpoint address",
+			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "host", t.Host,
+			"error", err, "requestId", rc.requestID)
+		return errInternal
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, g.opts.MaxPayloadBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		if errors.Is(err, httpproxy.ErrTimeout) {
+			return errTimeout
+		}
+		g.log.Warn("integration response could not be read", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "error", err, "requestId", rc.requestID)
+		return errInternal
+	}
+	if int64(len(body)) > g.opts.MaxPayloadBytes {
+		g.log.Error("integration response exceeds the payload limit", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "limit", g.opts.MaxPayloadBytes, "requestId", rc.requestID)
+		return errInternal
+	}
+	return g.respond(rc, in, &integrationResult{status: resp.StatusCode, header: resp.Header, body: body})
+}
+
+// nonProxyURI builds the upstream request line's path and query from the uri and the mapped
+// querystring parameters; the client's own query string is not passed on.
+func (rc *request) nonProxyURI(t *runtime.HTTPTarget) string {
+	var b strings.Builder
+	for _, p := range t.Path {
+		if !p.Param {
+			b.WriteString(p.Text)
+		} else if v, ok := rc.pathOverride(p); ok {
+			b.WriteString(v)
+		} else if v, ok := rc.source(p.Source, nil); ok {
+			b.WriteString(v)
+		}
+	}
+	sep := byte('?')
+	add := func(s string) {
+		b.WriteByte(sep)
+		b.WriteString(s)
+		sep = '&'
+	}
+	for _, p := range t.Query {
+		if !p.Param {
+			if p.Text != "" {
+				add(p.Text)
+			}
+		} else if v, ok := rc.source(p.Source, nil); ok && v != "" {
+			add(v)
+		}
+	}
+	for _, q := range t.QueryParams {
+		if _, over := rc.queryOverride(q.Name); over {
+			continue
+		}
+		name := url.QueryEscape(q.Name) + "="
+		if q.Source.Kind == runtime.SrcMultiQuery {
+			for _, v := range queryValues(rc.r.URL.RawQuery, q.Source.Name) {
+				add(name + url.QueryEscape(v))
+			}
+			continue
+		}
+		if v, ok := rc.source(q.Source, nil); ok {
+			add(name + url.QueryEscape(v))
+		}
+	}
+	for _, kv := range rc.overrides.query {
+		add(url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1]))
+	}
+	return b.String()
+}
+
+// nonProxyHeader builds the upstream's headers: the mapped ones, then the request overrides,
+// over the ones API Gateway always sends (its User-Agent, Accept: application/json, the API id
+// and a trace id) and the client's Content-Type when there is a body.
+func (rc *request) nonProxyHeader(t *runtime.HTTPTarget, hasBody bool) http.Header {
+	h := make(http.Header, len(t.Headers)+6)
+	h["User-Agent"] = []string{"AmazonAPIGateway_" + rc.api.ID}
+	h["Accept"] = jsonContentType
+	h["X-Amzn-Apigateway-Api-Id"] = []string{rc.api.ID}
+	if v := rc.r.Header["X-Amzn-Trace-Id"]; len(v) > 0 {
+		h["X-Amzn-Trace-Id"] = v
+	} else {
+		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
+	}
+	if hasBody {
+		if ct := rc.r.Header["Content-Type"]; len(ct) > 0 {
+			h["Content-Type"] = ct
+		} else {
+			h["Content-Type"] = jsonContentType
+		}
+	}
+	for i := range t.Headers {
+		rc.setHeader(h, &t.Headers[i], nil)
+	}
+	for _, kv := range rc.overrides.header {
+		h[http.CanonicalHeaderKey(kv[0])] = []string{kv[1]}
+	}
+	return h
+}
+
+// respond selects the integration response for a non-proxy result and writes the method
+// response: mapped headers, the response template (or the body as it came) and the status,
+// each subject to the template's $context.responseOverride.
+func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integrationResult) *gatewayError {
+	ir := in.Select(statusText(res.status))
+	if ir == nil {
+		g.log.Error("no match for output mapping and no default output mapping configured",
+			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,
+			"status", res.status, "requestId", rc.requestID)
+		return errInternal
+	}
+	if !ir.HasMethodResponse {
+		g.log.Error("integration response has no method response", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "method", rc.r.Method, "statusCode", ir.StatusCode, "requestId", rc.requestID)
+		return errInternal
+	}
+	contentType := jsonContentType
+	var body []byte
+	var gerr *gatewayError
+	t := runtime.SelectResponseTemplate(ir.Templates, rc.r.Header.Get("Accept"))
+	if t != nil {
+		contentType = []string{t.ContentType}
+	}
+	switch {
+	case t != nil && t.Text != "":
+		body, gerr = g.renderResponseTemplate(rc, in, t, res)
+	case res.header != nil:
+		body, gerr = g.convertResponse(rc, ir, res)
+	}
+	// A MOCK without a response template answers with no body.
+	if gerr != nil {
+		return gerr
+	}
+	status := ir.StatusCode
+	if s := rc.overrides.status; s != 0 {
+		status = s
+	}
+	h := rc.w.Header()
+	for i := range ir.Headers {
+		p := &ir.Headers[i]
+		name := p.Name
+		if to, ok := remappedMethodHeaders[name]; ok {
+			name = to
+		} else if name == "Transfer-Encoding" {
+			continue
+		}
+		if p.Values != nil {
+			h[name] = p.Values
+		} else if v, ok := rc.responseValue(p.Source, res); ok {
+			h[name] = []string{v}
+		}
+	}
+	for _, kv := range rc.overrides.respHeader {
+		name := http.CanonicalHeaderKey(kv[0])
+		if to, ok := remappedMethodHeaders[name]; ok {
+			name = to
+		}
+		h[name] = []string{kv[1]}
+	}
+	if _, set := h["Content-Type"]; !set {
+		h["Content-Type"] = contentType
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	rc.w.WriteHeader(status)
+	if rc.r.Method != http.MethodHead {
+		rc.w.Write(body)
+	}
+	return nil
+}
+
+// responseValue evaluates a response parameter's source against the integration's answer
+// (integration.response.*) or the request.
+func (rc *request) responseValue(src runtime.Source, res *integrationResult) (string, bool) {
+	switch src.Kind {
+	case runtime.SrcRespHeader, runtime.SrcRespMultiHeader:
+		if res.header == nil {
+			return "", false
+		}
+		v := res.header.Values(src.Name)
+		if len(v) == 0 {
+			return "", false
+		}
+		if src.Kind == runtime.SrcRespHeader {
+			return v[0], true
+		}
+		return strings.Join(v, ","), true
+	case runtime.SrcRespBody:
+		return string(res.body), true
+	}
+	return rc.source(src, nil)
+}
+
+// moreSource evaluates the sources only an integration request has: every value of a query
+// parameter or header (joined with commas, as AWS joins them into one value) and the body.
+func (rc *request) moreSource(src runtime.Source) (string, bool) {
+	switch src.Kind {
+	case runtime.SrcMultiQuery:
+		v := queryValues(rc.r.URL.RawQuery, src.Name)
+		if len(v) == 0 {
+			return "", false
+		}
+		return strings.Join(v, ","), true
+	case runtime.SrcMultiHeader:
+		v := rc.r.Header.Values(src.Name)
+		if len(v) == 0 {
+			return "", false
+		}
+		return strings.Join(v, ","), true
+	case runtime.SrcBody:
+		if !rc.reqBodyRead {
+			return "", false
+		}
+		return string(rc.reqBody), true
+	}
+	return "", false
+}
+
+// queryValues returns every form-decoded value of name in a raw query string.
+func queryValues(raw, name string) []string {
+	var out []string
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if k != name {
+			if dk, err := queryUnescape(k); err != nil || dk != name {
+				continue
+			}
+		}
+		if dv, err := queryUnescape(v); err == nil {
+			v = dv
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// overrides are what a template assigned to $context.requestOverride and
+// $context.responseOverride, applied after the template is evaluated.
+type overrides struct {
+	header, query, path [][2]string
+	respHeader          [][2]string
+	status              int
+}
+
+// pathOverride returns the request override of the uri placeholder p.
+func (rc *request) pathOverride(p runtime.URIPart) (string, bool) {
+	for _, kv := range rc.overrides.path {
+		if kv[0] == p.Name {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+// queryOverride returns the request override of query parameter name.
+func (rc *request) queryOverride(name string) (string, bool) {
+	for _, kv := range rc.overrides.query {
+		if kv[0] == name {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
