@@ -2,8 +2,8 @@
 // so the data plane only executes: the route tree is built, URIs parsed, stage variables
 // substituted, selection patterns compiled, gateway responses resolved and pre-rendered.
 //
-// compile imports the model, runtime and integration parsers; it must never import the store or
-// the gateway.
+// compile imports the model, runtime, integration parsers, validate and auth/policy; it must
+// never import the store or the gateway.
 package compile
 
 import (
@@ -61,6 +61,12 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		ExecuteAPIDisabled: doc.RestApi.DisableExecuteApiEndpoint,
 		Routes:             runtime.NewTree(doc.RestApi.RootResourceId),
 	}
+	chk := newChecks(rec.APIID, doc)
+	pol, err := chk.policy()
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	api.Policy = pol
 	for _, r := range doc.SortedResources() {
 		res, err := api.Routes.Add(r.Path, r.Id)
 		if err != nil {
@@ -76,6 +82,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 				Resource:          res,
 				AuthorizationType: m.AuthorizationType,
 				APIKeyRequired:    m.ApiKeyRequired,
+				Validation:        chk.validation(m, res),
 				Integration:       compileIntegration(m, res, vars, opts),
 			})
 		}

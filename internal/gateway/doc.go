@@ -21,9 +21,20 @@
 //     response has not started. A MOCK reads (and discards) the body too, so the limit holds.
 //   - Authorization and API keys are not enforced yet, so methods that require them fail
 //     closed: AWS_IAM answers 403 Missing Authentication Token, CUSTOM and COGNITO_USER_POOLS
-//     401 Unauthorized, apiKeyRequired 403 Forbidden (INVALID_API_KEY). Resource policies,
-//     canary traffic, throttling, validation and caching are not applied yet; loading a stage
-//     that uses them logs a warning.
+//     401 Unauthorized, apiKeyRequired 403 Forbidden (INVALID_API_KEY). Canary traffic,
+//     throttling and caching are not applied yet; loading a stage that uses them logs a
+//     warning.
+//   - Resource policy (checks.go): after the route is matched, before authorization. An
+//     explicit Deny answers 403 ACCESS_DENIED; a method without authorization also needs an
+//     explicit Allow. The built-in body is AWS's {"Message":"User: anonymous is not authorized
+//     to perform: execute-api:Invoke on resource: arn:... [with an explicit deny]"}; a
+//     customised ACCESS_DENIED or DEFAULT_4XX template renders it instead. The caller's
+//     address is the connection's: X-Forwarded-For is not trusted.
+//   - Request validation (checks.go): after throttling, parameters then body, answering 400
+//     BAD_REQUEST_PARAMETERS "Missing required request parameters: [a, b]" or
+//     BAD_REQUEST_BODY "Invalid request body"; $context.error.validationErrorString carries
+//     the detail (for parameters, the message itself). A validator whose model does not compile
+//     answers 500 and is logged at load.
 //   - Non-proxy request (HTTP, MOCK): the request template is chosen by Content-Type's media
 //     type (application/json when absent; parameters such as charset ignored). With no matching
 //     template the passthrough behaviour decides: NEVER, or WHEN_NO_TEMPLATES when templates

@@ -19,6 +19,9 @@ type gatewayError struct {
 	// x-amzn-ErrorType (for answers that have no gateway response type of their own).
 	status    int
 	errorType string
+	// body, when set, replaces the body of the built-in template (AWS words some answers,
+	// such as resource policy denials, as {"Message": ...}).
+	body string
 }
 
 func (e *gatewayError) Error() string { return e.typ.String() + ": " + e.message }
@@ -65,7 +68,9 @@ func (g *Gateway) writeError(rc *request, e *gatewayError) {
 	contentType := "application/json"
 	if t := selectGatewayTemplate(gr.Templates, rc.r.Header.Get("Accept")); t != nil {
 		contentType = t.ContentType
-		if t.Static != nil {
+		if e.body != "" && isDefaultTemplate(t) {
+			body = append(body, e.body...)
+		} else if t.Static != nil {
 			body = append(body, t.Static...)
 		} else {
 			for _, part := range t.Parts {

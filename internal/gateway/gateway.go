@@ -124,7 +124,13 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.matchRoute(rc); err != nil {
 		return err
 	}
+	if err := g.checkPolicy(rc); err != nil {
+		return err
+	}
 	if err := g.checkAccess(rc); err != nil {
+		return err
+	}
+	if err := g.validateRequest(rc); err != nil {
 		return err
 	}
 	return g.integrate(rc)

@@ -167,15 +167,16 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method will answer 500 Internal server error", "resource", res.Path,
 				"method", m.Verb.String(), "reason", m.Integration.Reason)
 		}
+		if v := m.Validation; v != nil && v.Err != "" {
+			log.Warn("method will answer 500 Internal server error: its request validator cannot run",
+				"resource", res.Path, "method", m.Verb.String(), "reason", v.Err)
+		}
 		if (m.AuthorizationType != "" && m.AuthorizationType != "NONE") || m.APIKeyRequired {
 			log.Warn("method refuses every request: authorization and API keys are not enforced yet",
 				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType,
 				"apiKeyRequired", m.APIKeyRequired)
 		}
 	})
-	if rec.Snapshot.RestApi.Policy != "" {
-		log.Warn("the API's resource policy is not enforced yet")
-	}
 	if c := st.Stage.CanarySettings; c != nil && c.PercentTraffic > 0 {
 		log.Warn("canary traffic is not split yet: every request goes to the stage's deployment",
 			"canaryDeployment", c.DeploymentId, "percentTraffic", c.PercentTraffic)

@@ -36,6 +36,8 @@ type request struct {
 	body     *limitedBody
 	bodyBuf  limitedBody
 	upstream httpproxy.Request
+	// validationError is $context.error.validationErrorString: why request validation failed.
+	validationError string
 
 	// reqBody is the whole request body once a non-proxy integration has read it.
 	reqBody     []byte
@@ -249,6 +251,8 @@ func (rc *request) contextVar(name string, e *gatewayError) (string, bool) {
 			return string(appendJSONString(nil, e.message)), true
 		case "error.responseType":
 			return e.typ.String(), true
+		case "error.validationErrorString":
+			return rc.validationError, true
 		}
 	}
 	return "", false

@@ -27,6 +27,8 @@ type API struct {
 	Routes             *Tree
 	// Responses holds the resolved gateway response of every type.
 	Responses GatewayResponses
+	// Policy is the API's resource policy (nil when it has none).
+	Policy ResourcePolicy
 }
 
 // Verb indexes a Resource's methods. ANY is the fallback slot.
@@ -71,6 +73,8 @@ type Method struct {
 	// AuthorizationType is NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS ("" means NONE).
 	AuthorizationType string
 	APIKeyRequired    bool
+	// Validation is the method's request validator (nil when it has none).
+	Validation *Validation
 	// Integration says how the method is answered.
 	Integration *Integration
 }
