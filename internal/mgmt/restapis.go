@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
 )
@@ -44,6 +45,11 @@ func validateRestApi(a *model.RestApi, input string) error {
 	}
 	if !contains(apiKeySources, a.ApiKeySource) {
 		return enumError(a.ApiKeySource, input+".apiKeySource", apiKeySources)
+	}
+	if a.Policy != "" {
+		if _, err := policy.Parse(a.Policy); err != nil {
+			return badRequest("Invalid policy document. Please check the policy syntax and try again. %v", err)
+		}
 	}
 	if ec := a.EndpointConfiguration; ec != nil {
 		if len(ec.Types) > 1 {

@@ -1,0 +1,470 @@
+package vtl
+
+import (
+	"errors"
+	"math"
+	"strconv"
+)
+
+func (r *renderer) eval(e expr) (any, error) {
+	switch e := e.(type) {
+	case *litExpr:
+		return e.v, nil
+	case *refExpr:
+		return r.evalRef(e)
+	case *strExpr:
+		return r.renderString(e.parts)
+	case *binExpr:
+		return r.binary(e)
+	case *unExpr:
+		x, err := r.eval(e.x)
+		if err != nil {
+			return nil, err
+		}
+		if e.op == opNot {
+			return !truthy(x), nil
+		}
+		switch n := x.(type) {
+		case int64:
+			return -n, nil
+		case float64:
+			return -n, nil
+		case int:
+			return -int64(n), nil
+		}
+		return nil, nil
+	case *listExpr:
+		l := &List{Items: make([]any, len(e.elems))}
+		for i, el := range e.elems {
+			v, err := r.eval(el)
+			if err != nil {
+				return nil, err
+			}
+			l.Items[i] = v
+		}
+		return l, nil
+	case *mapExpr:
+		m := NewMap(len(e.keys))
+		for i := range e.keys {
+			k, err := r.eval(e.keys[i])
+			if err != nil {
+				return nil, err
+			}
+			v, err := r.eval(e.vals[i])
+			if err != nil {
+				return nil, err
+			}
+			m.Put(ToString(k), v)
+		}
+		return m, nil
+	case *rangeExpr:
+		return r.rng(e)
+	}
+	return nil, nil
+}
+
+func (r *renderer) renderString(parts []node) (any, error) {
+	start := len(r.out)
+	err := r.block(parts)
+	s := string(r.out[start:])
+	r.out = r.out[:start]
+	return s, err
+}
+
+func (r *renderer) rng(e *rangeExpr) (any, error) {
+	fv, err := r.eval(e.from)
+	if err != nil {
+		return nil, err
+	}
+	tv, err := r.eval(e.to)
+	if err != nil {
+		return nil, err
+	}
+	from, ok1 := rangeBound(fv)
+	to, ok2 := rangeBound(tv)
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	n := to - from
+	step := int64(1)
+	if n < 0 {
+		n, step = -n, -1
+	}
+	if n >= int64(r.lim.MaxTotalIterations) {
+		return nil, r.errorf(e.pos, "range of %d items exceeds the limit of %d", uint64(n)+1, r.lim.MaxTotalIterations)
+	}
+	l := &List{Items: make([]any, 0, n+1)}
+	for i, v := int64(0), from; i <= n; i, v = i+1, v+step {
+		l.Items = append(l.Items, v)
+	}
+	return l, nil
+}
+
+// rangeBound accepts an integer, or a string holding one, as Velocity 1.7 does.
+func rangeBound(v any) (int64, bool) {
+	if i, ok := toInt(v); ok {
+		return i, true
+	}
+	if s, ok := v.(string); ok {
+		i, err := strconv.ParseInt(s, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+func (r *renderer) evalRef(e *refExpr) (any, error) {
+	return r.walk(e, e.chain)
+}
+
+// root returns a reference's variable; inside a #foreach, $velocityCount and $velocityHasNext
+// come from the loop.
+func (r *renderer) root(e *refExpr) any {
+	if e.slot == slotVelocityCount || e.slot == slotVelocityHasNext {
+		if fs, ok := r.vals[slotForeach].(*foreachState); ok {
+			if e.slot == slotVelocityCount {
+				return int64(fs.index + 1)
+			}
+			return fs.index < fs.n-1
+		}
+	}
+	return r.vals[e.slot]
+}
+
+// walk evaluates the reference's root and the given accessors. A null anywhere makes the
+// whole reference null.
+func (r *renderer) walk(e *refExpr, chain []accessor) (any, error) {
+	v := r.root(e)
+	for i := range chain {
+		if v == nil {
+			return nil, nil
+		}
+		a := &chain[i]
+		if d, ok := v.(*defined); ok {
+			s, err := r.definedString(d)
+			if err != nil {
+				return nil, err
+			}
+			v = s
+		}
+		switch a.kind {
+		case accProp:
+			v = property(v, a.name)
+		case accIndex:
+			k, err := r.eval(a.args[0])
+			if err != nil {
+				return nil, err
+			}
+			v = index(v, k)
+		case accMethod:
+			var argBuf [4]any
+			args := argBuf[:0]
+			if len(a.args) > len(argBuf) {
+				args = make([]any, 0, len(a.args))
+			}
+			for _, ae := range a.args {
+				x, err := r.eval(ae)
+				if err != nil {
+					return nil, err
+				}
+				if d, ok := x.(*defined); ok {
+					if x, err = r.definedString(d); err != nil {
+						return nil, err
+					}
+				}
+				args = append(args, x)
+			}
+			var err error
+			v, err = r.call(a, v, args)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return v, nil
+}
+
+func (r *renderer) definedString(d *defined) (string, error) {
+	start := len(r.out)
+	err := r.nested(d.pos, d.body)
+	s := string(r.out[start:])
+	r.out = r.out[:start]
+	return s, err
+}
+
+func (r *renderer) call(a *accessor, v any, args []any) (any, error) {
+	res, err := callMethod(v, a.name, args, r.lim.MaxOutputBytes)
+	if err != nil {
+		if errors.Is(err, ErrNoMethod) {
+			return nil, nil
+		}
+		var je *javaError
+		if errors.As(err, &je) {
+			return nil, r.errorf(a.pos, "%s: %s", a.name, je.msg)
+		}
+		return nil, &RenderError{Name: r.t.name, Line: a.line, Col: a.col, Msg: a.name + ": " + err.Error(), Err: err}
+	}
+	if s, ok := res.(string); ok && len(s) > r.lim.MaxOutputBytes {
+		return nil, r.errorf(a.pos, "%s: string longer than %d bytes", a.name, r.lim.MaxOutputBytes)
+	}
+	return res, nil
+}
+
+// truthy is Velocity 1.7's #if: null and false are false, everything else is true.
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	}
+	return true
+}
+
+func (r *renderer) binary(e *binExpr) (any, error) {
+	l, err := r.eval(e.l)
+	if err != nil {
+		return nil, err
+	}
+	switch e.op {
+	case opAnd:
+		if !truthy(l) {
+			return false, nil
+		}
+		rv, err := r.eval(e.r)
+		return truthy(rv), err
+	case opOr:
+		if truthy(l) {
+			return true, nil
+		}
+		rv, err := r.eval(e.r)
+		return truthy(rv), err
+	}
+	rv, err := r.eval(e.r)
+	if err != nil {
+		return nil, err
+	}
+	switch e.op {
+	case opEq:
+		return valuesEqual(l, rv), nil
+	case opNe:
+		return !valuesEqual(l, rv), nil
+	case opLt, opGt, opLe, opGe:
+		c, ok := compareNumbers(l, rv)
+		if !ok {
+			return false, nil
+		}
+		switch e.op {
+		case opLt:
+			return c < 0, nil
+		case opGt:
+			return c > 0, nil
+		case opLe:
+			return c <= 0, nil
+		}
+		return c >= 0, nil
+	case opAdd:
+		_, ls := l.(string)
+		_, rs := rv.(string)
+		if ls || rs {
+			// Velocity concatenates, printing a null operand as its source text.
+			a, b := l, rv
+			if a == nil {
+				a = exprSource(e.l)
+			}
+			if b == nil {
+				b = exprSource(e.r)
+			}
+			s := ToString(a) + ToString(b)
+			if len(s) > r.lim.MaxOutputBytes {
+				return nil, r.errorf(e.pos, "string longer than %d bytes", r.lim.MaxOutputBytes)
+			}
+			return s, nil
+		}
+	}
+	return arith(e.op, l, rv), nil
+}
+
+func exprSource(e expr) string {
+	if ref, ok := e.(*refExpr); ok {
+		return ref.src
+	}
+	return ""
+}
+
+// number splits a numeric value into its integer or double form.
+func number(v any) (i int64, f float64, isInt, ok bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, 0, true, true
+	case int:
+		return int64(n), 0, true, true
+	case int32:
+		return int64(n), 0, true, true
+	case float64:
+		return 0, n, false, true
+	case float32:
+		return 0, float64(n), false, true
+	}
+	return 0, 0, false, false
+}
+
+func toInt(v any) (int64, bool) {
+	i, _, isInt, ok := number(v)
+	return i, ok && isInt
+}
+
+// arith is Velocity's arithmetic: integers stay integers (division truncates), a double
+// operand makes a double, a zero divisor or a non-number gives null.
+func arith(op int, a, b any) any {
+	ai, af, aInt, ok1 := number(a)
+	bi, bf, bInt, ok2 := number(b)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	if aInt && bInt {
+		switch op {
+		case opAdd:
+			return ai + bi
+		case opSub:
+			return ai - bi
+		case opMul:
+			return ai * bi
+		case opDiv:
+			if bi == 0 || (ai == math.MinInt64 && bi == -1) {
+				return nil
+			}
+			return ai / bi
+		case opMod:
+			if bi == 0 || bi == -1 {
+				if bi == -1 {
+					return int64(0)
+				}
+				return nil
+			}
+			return ai % bi
+		}
+		return nil
+	}
+	if aInt {
+		af = float64(ai)
+	}
+	if bInt {
+		bf = float64(bi)
+	}
+	switch op {
+	case opAdd:
+		return af + bf
+	case opSub:
+		return af - bf
+	case opMul:
+		return af * bf
+	case opDiv:
+		if bf == 0 {
+			return nil
+		}
+		return af / bf
+	case opMod:
+		if bf == 0 {
+			return nil
+		}
+		return math.Mod(af, bf)
+	}
+	return nil
+}
+
+func compareNumbers(a, b any) (int, bool) {
+	ai, af, aInt, ok1 := number(a)
+	bi, bf, bInt, ok2 := number(b)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	if aInt && bInt {
+		switch {
+		case ai < bi:
+			return -1, true
+		case ai > bi:
+			return 1, true
+		}
+		return 0, true
+	}
+	if aInt {
+		af = float64(ai)
+	}
+	if bInt {
+		bf = float64(bi)
+	}
+	switch {
+	case af < bf:
+		return -1, true
+	case af > bf:
+		return 1, true
+	case af == bf:
+		return 0, true
+	}
+	return 0, false
+}
+
+// valuesEqual is Velocity 1.7's ==: numbers by value, values of one kind by Java equals,
+// values of different kinds by their string forms; null equals only null.
+func valuesEqual(a, b any) bool {
+	budget := equalBudget
+	return equalsDepth(a, b, &budget, 0)
+}
+
+// equalBudget bounds the work of comparing (possibly self-referencing) collections.
+const equalBudget = 100_000
+
+func equalsDepth(a, b any, budget *int, depth int) bool {
+	*budget--
+	if *budget < 0 || depth > 64 {
+		return false
+	}
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if c, ok := compareNumbers(a, b); ok {
+		return c == 0
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case *List:
+		if y, ok := b.(*List); ok {
+			if x == y {
+				return true
+			}
+			if len(x.Items) != len(y.Items) {
+				return false
+			}
+			for i := range x.Items {
+				if !equalsDepth(x.Items[i], y.Items[i], budget, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+	case *Map:
+		if y, ok := b.(*Map); ok {
+			if x == y {
+				return true
+			}
+			if x.Len() != y.Len() {
+				return false
+			}
+			for i, k := range x.keys {
+				v, ok := y.Get(k)
+				if !ok || !equalsDepth(x.vals[i], v, budget, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return ToString(a) == ToString(b)
+}
