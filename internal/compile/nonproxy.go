@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/portico/portico/internal/jsonpath"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
 )
@@ -74,7 +75,12 @@ func parseBodySource(expr, prefix string, multiQuery, multiHeader, body, bodyPat
 		return runtime.Source{Kind: body}, true, nil
 	}
 	if path, found := strings.CutPrefix(rest, "body."); found && path != "" {
-		return runtime.Source{}, false, fmt.Errorf("mapping expression %q: JSONPath into the body is not supported yet", expr)
+		// The expression omits the path's "$." (method.request.body.pets[0].name).
+		p, err := jsonpath.Compile("$." + path)
+		if err != nil {
+			return src, true, fmt.Errorf("mapping expression %q: %v", expr, err)
+		}
+		return runtime.Source{Kind: bodyPath, Name: path, Path: p}, true, nil
 	}
 	return src, false, nil
 }

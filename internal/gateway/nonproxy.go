@@ -19,6 +19,7 @@ type integrationResult struct {
 	status int
 	header http.Header // nil for a MOCK
 	body   []byte
+	doc    jsonDoc
 }
 
 // Mapped method response headers that AWS renames x-amzn-Remapped-<name> on non-proxy
@@ -310,6 +311,8 @@ func (rc *request) responseValue(src runtime.Source, res *integrationResult) (st
 		return strings.Join(v, ","), true
 	case runtime.SrcRespBody:
 		return string(res.body), true
+	case runtime.SrcRespBodyPath:
+		return bodyPathValue(src.Path, res.body, &res.doc)
 	}
 	return rc.source(src, nil)
 }
@@ -335,6 +338,11 @@ func (rc *request) moreSource(src runtime.Source) (string, bool) {
 			return "", false
 		}
 		return string(rc.reqBody), true
+	case runtime.SrcBodyPath:
+		if !rc.reqBodyRead {
+			return "", false
+		}
+		return bodyPathValue(src.Path, rc.reqBody, &rc.reqDoc)
 	}
 	return "", false
 }

@@ -65,7 +65,11 @@ func TestHTTPRequestMapping(t *testing.T) {
 	b := newStatusBackend(t)
 	e := newEnv(t, Options{})
 	host := strings.TrimPrefix(b.URL, "http://")
-	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", "", nil)}
+	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", "", map[string]string{
+		"method.response.header.X-Echo-Method": "integration.response.body.Method",
+		"method.response.header.X-Echo-Hdr":    "integration.response.body.Header.X-Lit",
+		"method.response.header.X-Echo-None":   "integration.response.body.Nope",
+	})}
 	doc := newDoc(
 		&model.Resource{Id: "pets01", Path: "/pets/{petId}", ResourceMethods: map[string]*model.Method{
 			"POST": httpMethod("POST", "PUT", "http://${stageVariables.backend}/store/{id}/{fixed}?static=1", map[string]string{
@@ -81,16 +85,24 @@ func TestHTTPRequestMapping(t *testing.T) {
 				"integration.request.header.X-Ctx":        "context.requestId",
 				"integration.request.header.X-Path":       "context.resourcePath",
 				"integration.request.header.X-Body":       "method.request.body",
+				"integration.request.header.X-Name":       "method.request.body.pet.name",
+				"integration.request.header.X-Tags":       "method.request.body.pet.tags",
+				"integration.request.header.X-First-Tag":  "method.request.body.pet.tags[0]",
+				"integration.request.header.X-None":       "method.request.body.nothing",
 				"integration.request.header.Accept":       "'text/plain'",
 				"integration.request.querystring.stage":   "context.stage",
 				"integration.request.querystring.encoded": "'a b&c'",
 			}, nil, ok, "200")}},
 	)
 	e.deploy(doc, "dep001", "prod", map[string]string{"backend": host, "color": "blue"})
-	r := e.do("POST", e.pathURL(apiID, "prod", "/pets/42?q=x%20y&tag=a&tag=b&other=1"), "", strings.NewReader(`{"a":1}`),
+	const reqBody = `{"pet": {"name": "Rex", "tags": ["a", 1, {"k": null}]}}`
+	r := e.do("POST", e.pathURL(apiID, "prod", "/pets/42?q=x%20y&tag=a&tag=b&other=1"), "", strings.NewReader(reqBody),
 		map[string]string{"X-In": "in", "X-Secret": "s", "Content-Type": "application/json; charset=utf-8", "X-M": "m1"})
 	if r.status != 200 {
 		t.Fatalf("%d %q", r.status, r.body)
+	}
+	if r.header.Get("X-Echo-Method") != "PUT" || r.header.Get("X-Echo-Hdr") != `["lit"]` || r.header.Values("X-Echo-None") != nil {
+		t.Errorf("response body mappings: %v", r.header)
 	}
 	// The backend's echo is the passthrough body; nothing of the backend's headers is passed on.
 	got := decodeEcho(t, r)
@@ -98,13 +110,14 @@ func TestHTTPRequestMapping(t *testing.T) {
 		t.Errorf("response headers leak the backend's: %v", r.header)
 	}
 	wantURI := "/store/42/lit%2Fpart?static=1&encoded=a+b%26c&q=x+y&stage=prod&tags=a&tags=b"
-	if got.Method != "PUT" || got.URI != wantURI || got.Host != host || got.Body != `{"a":1}` {
+	if got.Method != "PUT" || got.URI != wantURI || got.Host != host || got.Body != reqBody {
 		t.Errorf("upstream request: %s %s host %s body %q, want PUT %s", got.Method, got.URI, got.Host, got.Body, wantURI)
 	}
 	h := got.Header
 	want := map[string]string{
 		"X-From": "in", "X-Multi": "m1", "X-Lit": "lit", "X-Stage": "blue", "X-Ctx": r.header.Get("X-Amzn-Requestid"),
-		"X-Path": "/pets/{petId}", "X-Body": `{"a":1}`, "Accept": "text/plain", "User-Agent": "AmazonAPIGateway_" + apiID,
+		"X-Path": "/pets/{petId}", "X-Body": reqBody, "X-Name": "Rex", "X-Tags": `["a",1,{"k":null}]`, "X-First-Tag": "a", "X-None": "",
+		"Accept": "text/plain", "User-Agent": "AmazonAPIGateway_" + apiID,
 		"X-Amzn-Apigateway-Api-Id": apiID, "Content-Type": "application/json; charset=utf-8", "X-Secret": "",
 	}
 	for k, v := range want {

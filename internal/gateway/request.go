@@ -42,6 +42,7 @@ type request struct {
 	// reqBody is the whole request body once a non-proxy integration has read it.
 	reqBody     []byte
 	reqBodyRead bool
+	reqDoc      jsonDoc
 	overrides   overrides
 }
 

@@ -3,14 +3,17 @@
 // maps (apiId, stage) to it behind an atomic pointer, so a request takes no lock and a redeploy is
 // one pointer swap.
 //
-// runtime imports only the standard library. It must never import the store, the compiler or
-// the gateway: it is the value they exchange.
+// runtime imports the standard library and the two parsers whose compiled values it holds,
+// jsonpath and vtl (both import nothing of Portico's). It must never import the store, the
+// compiler or the gateway: it is the value they exchange.
 package runtime
 
 import (
 	"net/textproto"
 	"regexp"
 	"time"
+
+	"github.com/portico/portico/internal/jsonpath"
 )
 
 // API is one stage of one REST API, compiled. Nothing in it changes after Compile returns; a new
@@ -299,6 +302,8 @@ type Source struct {
 	Kind  SourceKind
 	Name  string // literal value, or the parameter / variable name
 	Index int
+	// Path is the JSONPath of SrcBodyPath and SrcRespBodyPath.
+	Path *jsonpath.Path
 }
 
 // HeaderParam sets one response or request header.
