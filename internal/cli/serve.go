@@ -23,6 +23,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.Domain, "domain", envOr(e, "PORTICO_DOMAIN", cfg.Domain), "host-style invoke domain: {apiId}.execute-api.{domain} (PORTICO_DOMAIN)")
 	maxTimeout := fs.Duration("max-integration-timeout", cfg.MaxIntegrationTimeout, "highest integration timeout a method may set (PORTICO_MAX_INTEGRATION_TIMEOUT)")
 	maxPayload := fs.Int64("max-payload-bytes", cfg.MaxPayloadBytes, "largest request payload accepted (PORTICO_MAX_PAYLOAD_BYTES)")
+	throttleRate := fs.Float64("throttle-rate", cfg.ThrottleRate, "account-level throttle, requests per second across every API (PORTICO_THROTTLE_RATE)")
+	throttleBurst := fs.Int64("throttle-burst", cfg.ThrottleBurst, "account-level throttle burst, in requests (PORTICO_THROTTLE_BURST)")
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
 	logLevel := fs.String("log-level", envOr(e, "PORTICO_LOG_LEVEL", "info"), "debug, info, warn or error (PORTICO_LOG_LEVEL)")
 	cfg.Region = envOr(e, "PORTICO_REGION", cfg.Region)
@@ -35,6 +37,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := envInt(e, "PORTICO_MAX_PAYLOAD_BYTES", maxPayload); err != nil {
 		return err
 	}
+	if err := envInt(e, "PORTICO_THROTTLE_BURST", throttleBurst); err != nil {
+		return err
+	}
+	if v := e.getenv("PORTICO_THROTTLE_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%w: PORTICO_THROTTLE_RATE: %v", errUsage, err)
+		}
+		*throttleRate = f
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -43,6 +55,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
 	}
 	cfg.MaxIntegrationTimeout, cfg.MaxPayloadBytes = *maxTimeout, *maxPayload
+	cfg.ThrottleRate, cfg.ThrottleBurst = *throttleRate, *throttleBurst
+	if cfg.ThrottleRate <= 0 || cfg.ThrottleBurst < 1 {
+		return fmt.Errorf("%w: --throttle-rate must be positive and --throttle-burst at least 1", errUsage)
+	}
 	if cfg.MaxIntegrationTimeout < 50*time.Millisecond || cfg.MaxPayloadBytes <= 0 {
 		return fmt.Errorf("%w: --max-integration-timeout must be at least 50ms and --max-payload-bytes positive", errUsage)
 	}

@@ -60,6 +60,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		BinaryMediaTypes:   doc.RestApi.BinaryMediaTypes,
 		ExecuteAPIDisabled: doc.RestApi.DisableExecuteApiEndpoint,
 		Routes:             runtime.NewTree(doc.RestApi.RootResourceId),
+		APIKeySource:       doc.RestApi.ApiKeySource,
 	}
 	chk := newChecks(rec.APIID, doc)
 	pol, err := chk.policy()
@@ -82,6 +83,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 				Resource:          res,
 				AuthorizationType: m.AuthorizationType,
 				APIKeyRequired:    m.ApiKeyRequired,
+				Throttle:          stageThrottle(&stage.Stage, rec.APIID, r.Path, verbName),
 				Validation:        chk.validation(m, res),
 				Integration:       compileIntegration(m, res, vars, opts),
 			})

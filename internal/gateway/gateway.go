@@ -11,6 +11,7 @@ import (
 	"github.com/portico/portico/internal/compile"
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/state"
 	"github.com/portico/portico/internal/store"
 )
 
@@ -27,6 +28,14 @@ type Options struct {
 	// Upstream sends HTTP_PROXY requests (nil: a default client).
 	Upstream *httpproxy.Client
 	Logger   *slog.Logger
+
+	// AccountLimit is the account-level throttle (zero: AWS's 10,000 rps, burst 5,000).
+	AccountLimit state.Limit
+	// Limiter and Quota hold token buckets and quota counts (nil: in-process ones; the
+	// in-process quota counts are written to the store every QuotaFlushInterval, default 1s).
+	Limiter            state.Limiter
+	Quota              state.QuotaCounter
+	QuotaFlushInterval time.Duration
 }
 
 // Gateway serves invocations of deployed REST API stages.
@@ -38,6 +47,7 @@ type Gateway struct {
 	st       store.Store
 	log      *slog.Logger
 	upstream *httpproxy.Client
+	traffic  traffic
 
 	stop      func()
 	done      chan struct{}
@@ -86,6 +96,10 @@ func New(st store.Store, opts Options) (*Gateway, error) {
 		stop()
 		return nil, err
 	}
+	if err := g.startTraffic(); err != nil {
+		stop()
+		return nil, err
+	}
 	go g.follow(changes)
 	return g, nil
 }
@@ -96,6 +110,7 @@ func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.stop()
 		<-g.done
+		g.stopTraffic()
 		g.upstream.CloseIdleConnections()
 	})
 	return nil
@@ -112,8 +127,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
-// yet (resource policy, authorizers, usage plans, throttling, validation, caching) slot in
-// between checkAccess and integrate; checkAccess holds the place of authorization and API keys.
+// yet (resource policy, authorizers, validation, caching) slot in between checkTraffic and
+// integrate; checkAccess holds the place of authorization.
 func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.checkPayload(rc); err != nil {
 		return err
@@ -128,6 +143,9 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 		return err
 	}
 	if err := g.checkAccess(rc); err != nil {
+		return err
+	}
+	if err := g.checkTraffic(rc); err != nil {
 		return err
 	}
 	if err := g.validateRequest(rc); err != nil {

@@ -39,13 +39,23 @@ func (g *Gateway) apply(batch []store.Change) {
 	apis := map[string]bool{}
 	type stageKey struct{ api, stage string }
 	stages := map[stageKey]bool{}
+	keys := false
 	for _, c := range batch {
 		switch c.Kind {
 		case "":
 			if err := g.reloadAll(); err != nil {
 				g.log.Error("reloading every stage failed", "error", err)
 			}
+			if err := g.reloadKeys(); err != nil {
+				g.log.Error("reloading api keys failed", "error", err)
+			}
 			return
+		case store.KindApiKey, store.KindUsagePlan, store.KindUsagePlanKey:
+			keys = true
+		case store.KindUsage:
+			if err := g.traffic.book.adopt(c.Key); err != nil {
+				g.log.Error("reading a usage count failed", "key", c.Key, "error", err)
+			}
 		case store.KindStage:
 			apiID, stage, _ := strings.Cut(c.Key, "/")
 			stages[stageKey{apiID, stage}] = true
@@ -54,6 +64,11 @@ func (g *Gateway) apply(batch []store.Change) {
 			apis[apiID] = true
 		case store.KindRestAPI:
 			apis[c.Key] = true
+		}
+	}
+	if keys {
+		if err := g.reloadKeys(); err != nil {
+			g.log.Error("reloading api keys failed", "error", err)
 		}
 	}
 	for apiID := range apis {
@@ -171,10 +186,9 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method will answer 500 Internal server error: its request validator cannot run",
 				"resource", res.Path, "method", m.Verb.String(), "reason", v.Err)
 		}
-		if (m.AuthorizationType != "" && m.AuthorizationType != "NONE") || m.APIKeyRequired {
-			log.Warn("method refuses every request: authorization and API keys are not enforced yet",
-				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType,
-				"apiKeyRequired", m.APIKeyRequired)
+		if m.AuthorizationType != "" && m.AuthorizationType != "NONE" {
+			log.Warn("method refuses every request: authorization is not enforced yet",
+				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType)
 		}
 	})
 	if c := st.Stage.CanarySettings; c != nil && c.PercentTraffic > 0 {

@@ -99,9 +99,9 @@ func (g *Gateway) matchRoute(rc *request) *gatewayError {
 	return nil
 }
 
-// checkAccess stands where authorization and API keys run (rest-api-model.md §16) until those
-// phases are built: a method that requires either fails closed, with the answer AWS gives a
-// request that carries no credentials, rather than being served unprotected.
+// checkAccess stands where authorization runs (rest-api-model.md §16) until that phase is built:
+// a method that requires it fails closed, with the answer AWS gives a request that carries no
+// credentials, rather than being served unprotected. API keys are checked by checkTraffic.
 func (g *Gateway) checkAccess(rc *request) *gatewayError {
 	m := rc.method
 	switch m.AuthorizationType {
@@ -110,9 +110,6 @@ func (g *Gateway) checkAccess(rc *request) *gatewayError {
 		return errMissingToken
 	default:
 		return errUnauthorized
-	}
-	if m.APIKeyRequired {
-		return errInvalidAPIKey
 	}
 	return nil
 }

@@ -36,6 +36,8 @@ type request struct {
 	body     *limitedBody
 	bodyBuf  limitedBody
 	upstream httpproxy.Request
+	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
+	apiKey, apiKeyID string
 	// validationError is $context.error.validationErrorString: why request validation failed.
 	validationError string
 
@@ -217,6 +219,10 @@ func (rc *request) contextVar(name string, e *gatewayError) (string, bool) {
 		return clientIP(rc.r), true
 	case "identity.userAgent":
 		return rc.r.UserAgent(), true
+	case "identity.apiKey":
+		return rc.apiKey, true
+	case "identity.apiKeyId":
+		return rc.apiKeyID, true
 	case "accountId":
 		return rc.accountID, true
 	case "requestTimeEpoch":

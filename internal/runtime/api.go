@@ -28,6 +28,8 @@ type API struct {
 	// ExecuteAPIDisabled is the API's disableExecuteApiEndpoint: the invoke URLs refuse calls.
 	ExecuteAPIDisabled bool
 	Routes             *Tree
+	// APIKeySource is where API keys come from: HEADER (x-api-key; also "") or AUTHORIZER.
+	APIKeySource string
 	// Responses holds the resolved gateway response of every type.
 	Responses GatewayResponses
 	// Policy is the API's resource policy (nil when it has none).
@@ -76,6 +78,8 @@ type Method struct {
 	// AuthorizationType is NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS ("" means NONE).
 	AuthorizationType string
 	APIKeyRequired    bool
+	// Throttle is the stage's throttle of this method (nil: none set).
+	Throttle *Throttle
 	// Validation is the method's request validator (nil when it has none).
 	Validation *Validation
 	// Integration says how the method is answered.

@@ -31,6 +31,11 @@ type Config struct {
 	MaxIntegrationTimeout time.Duration // cap on an integration's timeoutInMillis
 	MaxPayloadBytes       int64         // request payload limit
 	ShutdownTimeout       time.Duration // how long in-flight requests get on SIGTERM
+
+	// ThrottleRate and ThrottleBurst are the account-level throttle: requests per second and
+	// bucket size shared by every API (AWS: 10,000 and 5,000).
+	ThrottleRate  float64
+	ThrottleBurst int64
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -45,6 +50,8 @@ func Defaults() Config {
 		MaxIntegrationTimeout: 29 * time.Second,
 		MaxPayloadBytes:       10 << 20,
 		ShutdownTimeout:       30 * time.Second,
+		ThrottleRate:          10000,
+		ThrottleBurst:         5000,
 	}
 }
 

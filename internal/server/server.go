@@ -14,6 +14,7 @@ import (
 
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/mgmt"
+	"github.com/portico/portico/internal/state"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/bolt"
 )
@@ -62,6 +63,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		MaxPayloadBytes:       cfg.MaxPayloadBytes,
 		Logger:                log,
+		AccountLimit:          state.Limit{Rate: cfg.ThrottleRate, Burst: cfg.ThrottleBurst},
 	})
 	if err != nil {
 		st.Close()

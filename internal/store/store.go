@@ -15,14 +15,18 @@ type Kind string
 
 // The kinds of documents Portico keeps.
 const (
-	KindRestAPI    Kind = "restapis"    // key: apiId → model.APIDoc
-	KindDeployment Kind = "deployments" // key: apiId/deploymentId → model.DeploymentRecord
-	KindStage      Kind = "stages"      // key: apiId/stageName → model.StageRecord
-	KindMeta       Kind = "meta"        // key: free → any small document
+	KindRestAPI      Kind = "restapis"      // key: apiId → model.APIDoc
+	KindDeployment   Kind = "deployments"   // key: apiId/deploymentId → model.DeploymentRecord
+	KindStage        Kind = "stages"        // key: apiId/stageName → model.StageRecord
+	KindMeta         Kind = "meta"          // key: free → any small document
+	KindApiKey       Kind = "apikeys"       // key: keyId → model.ApiKey
+	KindUsagePlan    Kind = "usageplans"    // key: planId → model.UsagePlanRecord
+	KindUsagePlanKey Kind = "usageplankeys" // key: planId/keyId → model.UsagePlanKey
+	KindUsage        Kind = "usage"         // key: planId/keyId → model.UsageRecord
 )
 
 // Kinds lists every kind; implementations create one collection each.
-var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta}
+var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage}
 
 // ErrNotFound is returned by Get when no document has the key.
 var ErrNotFound = errors.New("store: document not found")

@@ -85,13 +85,14 @@ func (r *renderer) rng(e *rangeExpr) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, nil
 	}
+	// Computed in floating point first so that extreme bounds cannot overflow.
+	if span := math.Abs(float64(to) - float64(from)); span >= float64(r.lim.MaxTotalIterations) {
+		return nil, r.errorf(e.pos, "range of %.0f items exceeds the limit of %d", span+1, r.lim.MaxTotalIterations)
+	}
 	n := to - from
 	step := int64(1)
 	if n < 0 {
 		n, step = -n, -1
-	}
-	if n >= int64(r.lim.MaxTotalIterations) {
-		return nil, r.errorf(e.pos, "range of %d items exceeds the limit of %d", uint64(n)+1, r.lim.MaxTotalIterations)
 	}
 	l := &List{Items: make([]any, 0, n+1)}
 	for i, v := int64(0), from; i <= n; i, v = i+1, v+step {
@@ -156,25 +157,28 @@ func (r *renderer) walk(e *refExpr, chain []accessor) (any, error) {
 			}
 			v = index(v, k)
 		case accMethod:
-			var argBuf [4]any
-			args := argBuf[:0]
-			if len(a.args) > len(argBuf) {
-				args = make([]any, 0, len(a.args))
-			}
+			// Arguments live on the renderer's stack, reused across calls: Object.Call must
+			// not keep the slice.
+			base := len(r.args)
 			for _, ae := range a.args {
 				x, err := r.eval(ae)
 				if err != nil {
+					r.args = r.args[:base]
 					return nil, err
 				}
 				if d, ok := x.(*defined); ok {
 					if x, err = r.definedString(d); err != nil {
+						r.args = r.args[:base]
 						return nil, err
 					}
 				}
-				args = append(args, x)
+				r.args = append(r.args, x)
 			}
+			args := r.args[base:len(r.args):len(r.args)]
 			var err error
 			v, err = r.call(a, v, args)
+			clear(r.args[base:])
+			r.args = r.args[:base]
 			if err != nil {
 				return nil, err
 			}

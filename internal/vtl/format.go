@@ -124,10 +124,19 @@ func appendDouble(dst []byte, f float64) []byte {
 		}
 		return append(dst, "0.0"...)
 	}
+	if abs := math.Abs(f); abs >= 1e-3 && abs < 1e7 {
+		start := len(dst)
+		dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+		for _, c := range dst[start:] {
+			if c == '.' {
+				return dst
+			}
+		}
+		return append(dst, '.', '0')
+	}
 	var buf [32]byte
 	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // -d.ddde±xx
-	neg := e[0] == '-'
-	if neg {
+	if e[0] == '-' {
 		e = e[1:]
 		dst = append(dst, '-')
 	}
@@ -135,42 +144,14 @@ func appendDouble(dst []byte, f float64) []byte {
 	for e[mi] != 'e' {
 		mi++
 	}
-	mant, exp := e[:mi], 0
-	x, _ := strconv.Atoi(string(e[mi+1:]))
-	exp = x
-	digits := make([]byte, 0, 20)
-	for _, c := range mant {
-		if c != '.' {
-			digits = append(digits, c)
-		}
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		if exp >= 0 {
-			intLen := exp + 1
-			for len(digits) < intLen {
-				digits = append(digits, '0')
-			}
-			dst = append(dst, digits[:intLen]...)
-			dst = append(dst, '.')
-			if len(digits) == intLen {
-				return append(dst, '0')
-			}
-			return append(dst, digits[intLen:]...)
-		}
-		dst = append(dst, "0."...)
-		for i := 0; i < -exp-1; i++ {
-			dst = append(dst, '0')
-		}
-		return append(dst, digits...)
-	}
-	dst = append(dst, digits[0], '.')
-	if len(digits) == 1 {
-		dst = append(dst, '0')
+	dst = append(dst, e[0], '.')
+	if mi > 2 {
+		dst = append(dst, e[2:mi]...)
 	} else {
-		dst = append(dst, digits[1:]...)
+		dst = append(dst, '0')
 	}
 	dst = append(dst, 'E')
+	exp, _ := strconv.Atoi(string(e[mi+1:]))
 	return strconv.AppendInt(dst, int64(exp), 10)
 }
 

@@ -38,6 +38,7 @@ type renderer struct {
 	tracer func(TraceEvent)
 	depth  int
 	iters  int
+	args   []any // method arguments being evaluated, a stack
 }
 
 var rendererPool = sync.Pool{New: func() any { return &renderer{out: make([]byte, 0, 4096)} }}

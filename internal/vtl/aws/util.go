@@ -163,7 +163,8 @@ func unhex(c byte) (byte, bool) {
 func base64Decode(s string) (string, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
-			return string(b), nil
+			// Java decodes the bytes as UTF-8, replacing what is not.
+			return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 		}
 	}
 	return "", errors.New("$util.base64Decode: not base64")

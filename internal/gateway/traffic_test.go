@@ -1,0 +1,360 @@
+package gateway
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/state"
+	"github.com/portico/portico/internal/store"
+)
+
+const (
+	keyValue  = "portico-test-key-value-0000000001"
+	key2Value = "portico-test-key-value-0000000002"
+)
+
+// trafficDoc is an API with a keyed and an open MOCK method.
+func trafficDoc() *model.APIDoc {
+	ok := map[string]*model.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `{"ok":true}`}}}
+	keyed := mockMethod("GET", `{"statusCode": 200}`, ok, "200")
+	keyed.ApiKeyRequired = true
+	open := mockMethod("GET", `{"statusCode": 200}`, ok, "200")
+	return newDoc(
+		&model.Resource{Id: "keyedres01", Path: "/keyed", PathPart: "keyed", ParentId: "rootrootid",
+			ResourceMethods: map[string]*model.Method{"GET": keyed}},
+		&model.Resource{Id: "openres001", Path: "/open", PathPart: "open", ParentId: "rootrootid",
+			ResourceMethods: map[string]*model.Method{"GET": open}},
+	)
+}
+
+// deployWith deploys doc on stage with the given method settings.
+func (e *env) deployWith(doc *model.APIDoc, stage string, settings map[string]*model.MethodSetting) {
+	e.t.Helper()
+	depID := model.NewID(6)
+	err := e.st.Update(func(tx store.Tx) error {
+		if err := tx.Put(store.KindRestAPI, doc.RestApi.Id, doc); err != nil {
+			return err
+		}
+		rec := model.DeploymentRecord{Deployment: model.Deployment{Id: depID}, APIID: doc.RestApi.Id, Snapshot: doc.Clone()}
+		if err := tx.Put(store.KindDeployment, store.Key(doc.RestApi.Id, depID), rec); err != nil {
+			return err
+		}
+		return tx.Put(store.KindStage, store.Key(doc.RestApi.Id, stage), model.StageRecord{APIID: doc.RestApi.Id,
+			Stage: model.Stage{StageName: stage, DeploymentId: depID, MethodSettings: settings}})
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.waitFor(func() bool {
+		a := e.gw.table.Lookup(doc.RestApi.Id, stage)
+		return a != nil && a.DeploymentID == depID
+	})
+}
+
+// putPlan writes a usage plan on prod and puts the keys (id → value, enabled) in it, then waits
+// until the gateway's key index has every enabled key in the plan.
+func (e *env) putPlan(plan model.UsagePlan, keys map[string]string) {
+	e.t.Helper()
+	if plan.ApiStages == nil {
+		plan.ApiStages = []model.ApiStage{{ApiId: apiID, Stage: "prod"}}
+	}
+	err := e.st.Update(func(tx store.Tx) error {
+		if err := tx.Put(store.KindUsagePlan, plan.Id, &model.UsagePlanRecord{Plan: plan}); err != nil {
+			return err
+		}
+		for id, v := range keys {
+			if err := tx.Put(store.KindApiKey, id, &model.ApiKey{Id: id, Value: v, Enabled: true}); err != nil {
+				return err
+			}
+			if err := tx.Put(store.KindUsagePlanKey, store.Key(plan.Id, id), &model.UsagePlanKey{Id: id, Type: "API_KEY"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.waitFor(func() bool {
+		idx := e.gw.traffic.keys.Load()
+		for _, v := range keys {
+			k := idx.byValue[v]
+			if k == nil {
+				return false
+			}
+			if b := k.stages[apiStageRef{apiID, "prod"}]; b == nil || b.planID != plan.Id {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// loadResult counts the answers of a load run by status.
+type loadResult struct {
+	byStatus map[int]int
+	bodies   map[int]string
+	elapsed  time.Duration
+}
+
+// load sends GETs to url from workers goroutines, each with its own connection pool, at most
+// one request per worker every 2ms, for d.
+func (e *env) load(url, host string, hdr map[string]string, workers int, d time.Duration) loadResult {
+	e.t.Helper()
+	var mu sync.Mutex
+	res := loadResult{byStatus: map[int]int{}, bodies: map[int]string{}}
+	var failed atomic.Value
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			tick := time.NewTicker(2 * time.Millisecond)
+			defer tick.Stop()
+			for time.Now().Before(end) {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Host = host
+				for k, v := range hdr {
+					req.Header.Set(k, v)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				body := make([]byte, 256)
+				n, _ := resp.Body.Read(body)
+				resp.Body.Close()
+				mu.Lock()
+				res.byStatus[resp.StatusCode]++
+				if _, ok := res.bodies[resp.StatusCode]; !ok {
+					res.bodies[resp.StatusCode] = string(body[:n]) + " " + resp.Header.Get("X-Amzn-Errortype")
+				}
+				mu.Unlock()
+				<-tick.C
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	if err, _ := failed.Load().(error); err != nil {
+		e.t.Fatal(err)
+	}
+	return res
+}
+
+// checkRate checks that the requests accepted over a load run are within 10% of B + R·T.
+func checkRate(t *testing.T, res loadResult, lim state.Limit) {
+	t.Helper()
+	want := float64(lim.Burst) + lim.Rate*res.elapsed.Seconds()
+	got := float64(res.byStatus[200])
+	t.Logf("accepted %v of %d over %v; B + R·T = %.1f", got, res.byStatus[200]+res.byStatus[429], res.elapsed.Round(time.Millisecond), want)
+	if got < want*0.9 || got > want*1.1 {
+		t.Errorf("accepted %v over %v, want %.0f ±10%% (answers %v)", got, res.elapsed, want, res.byStatus)
+	}
+	if res.byStatus[429] == 0 {
+		t.Errorf("nothing was throttled: %v", res.byStatus)
+	}
+	if b := res.bodies[429]; b != `{"message":"Too Many Requests"} TooManyRequestsException` {
+		t.Errorf("throttled answer %q", b)
+	}
+}
+
+// TestThrottleLevels loads one method at each throttling level in turn and checks the accepted
+// count against the level's token bucket.
+func TestThrottleLevels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs load for seconds")
+	}
+	lim := state.Limit{Rate: 40, Burst: 20}
+	setting := func(l state.Limit) *model.MethodSetting {
+		return &model.MethodSetting{ThrottlingRateLimit: l.Rate, ThrottlingBurstLimit: l.Burst}
+	}
+	wide := state.Limit{Rate: 5000, Burst: 5000}
+	key := map[string]string{"X-Api-Key": keyValue}
+	cases := []struct {
+		name     string
+		account  state.Limit
+		settings map[string]*model.MethodSetting
+		plan     *model.UsagePlan
+		path     string
+		hdr      map[string]string
+	}{
+		{name: "account", account: lim, path: "/open"},
+		{name: "stage default */*", settings: map[string]*model.MethodSetting{"*/*": setting(lim)}, path: "/open"},
+		{name: "stage method", settings: map[string]*model.MethodSetting{"*/*": setting(wide), "open/GET": setting(lim)}, path: "/open"},
+		{name: "usage plan", plan: &model.UsagePlan{Id: "plan01", Throttle: &model.ThrottleSettings{RateLimit: lim.Rate, BurstLimit: lim.Burst}},
+			path: "/keyed", hdr: key},
+		{name: "usage plan method", path: "/keyed", hdr: key, plan: &model.UsagePlan{Id: "plan02",
+			Throttle: &model.ThrottleSettings{RateLimit: wide.Rate, BurstLimit: wide.Burst},
+			ApiStages: []model.ApiStage{{ApiId: apiID, Stage: "prod", Throttle: map[string]*model.ThrottleSettings{
+				"/keyed/GET": {RateLimit: lim.Rate, BurstLimit: lim.Burst}}}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, Options{AccountLimit: c.account})
+			e.deployWith(trafficDoc(), "prod", c.settings)
+			if c.plan != nil {
+				e.putPlan(*c.plan, map[string]string{"key0000001": keyValue})
+			}
+			url, host := e.hostURL(apiID, "/prod"+c.path)
+			res := e.load(url, host, c.hdr, 4, 2*time.Second)
+			checkRate(t, res, lim)
+		})
+	}
+}
+
+// TestAPIKeyChecks covers the answers of the API key phase.
+func TestAPIKeyChecks(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.deployWith(trafficDoc(), "prod", nil)
+	url, host := e.hostURL(apiID, "/prod/keyed")
+	get := func(hdr map[string]string) result { return e.do("GET", url, host, nil, hdr) }
+	forbidden := func(name string, r result) {
+		t.Helper()
+		if r.status != 403 || r.body != `{"message":"Forbidden"}` || r.header.Get("X-Amzn-Errortype") != "ForbiddenException" {
+			t.Errorf("%s: got %d %q %q, want 403 Forbidden", name, r.status, r.body, r.header.Get("X-Amzn-Errortype"))
+		}
+	}
+	forbidden("no key", get(nil))
+	forbidden("unknown key", get(map[string]string{"X-Api-Key": "nope-nope-nope-nope-nope"}))
+	e.putPlan(model.UsagePlan{Id: "plan01"}, map[string]string{"key0000001": keyValue})
+	if r := get(map[string]string{"x-api-key": keyValue}); r.status != 200 {
+		t.Fatalf("key in plan: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", e.pathURL(apiID, "prod", "/open"), "", nil, nil); r.status != 200 {
+		t.Fatalf("open method without key: %d %s", r.status, r.body)
+	}
+	// A plan on another stage does not admit the key here.
+	e.deployWith(trafficDoc(), "beta", nil)
+	forbidden("key of another stage", e.do("GET", e.pathURL(apiID, "beta", "/keyed"), "", nil, map[string]string{"X-Api-Key": keyValue}))
+
+	// A disabled key is refused once the index has it.
+	if err := e.st.Update(func(tx store.Tx) error {
+		return tx.Put(store.KindApiKey, "key0000001", &model.ApiKey{Id: "key0000001", Value: keyValue, Enabled: false})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return e.gw.traffic.keys.Load().byValue[keyValue] == nil })
+	forbidden("disabled key", get(map[string]string{"X-Api-Key": keyValue}))
+
+	// apiKeySource AUTHORIZER: no authorizer supplies a key yet, so every keyed call is refused.
+	doc := trafficDoc()
+	doc.RestApi.ApiKeySource = "AUTHORIZER"
+	e.putPlan(model.UsagePlan{Id: "plan02"}, map[string]string{"key0000002": key2Value})
+	e.deployWith(doc, "prod", nil)
+	forbidden("authorizer source", get(map[string]string{"X-Api-Key": key2Value}))
+}
+
+// TestQuotaExactUnderLoad runs two keys of one plan against a quota under concurrent load: each
+// gets exactly the quota, then Limit Exceeded.
+func TestQuotaExactUnderLoad(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.deployWith(trafficDoc(), "prod", nil)
+	e.putPlan(model.UsagePlan{Id: "plan01", Quota: &model.QuotaSettings{Limit: 37, Period: "DAY"}},
+		map[string]string{"key0000001": keyValue, "key0000002": key2Value})
+	url, host := e.hostURL(apiID, "/prod/keyed")
+	var wg sync.WaitGroup
+	results := make([]loadResult, 2)
+	for i, v := range []string{keyValue, key2Value} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = e.load(url, host, map[string]string{"X-Api-Key": v}, 3, 300*time.Millisecond)
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.byStatus[200] != 37 || res.byStatus[429] == 0 || len(res.byStatus) != 2 {
+			t.Errorf("key %d: answers %v, want exactly 37 accepted then 429", i, res.byStatus)
+		}
+		if b := res.bodies[429]; b != `{"message":"Limit Exceeded"} LimitExceededException` {
+			t.Errorf("key %d: quota answer %q", i, b)
+		}
+	}
+}
+
+// TestKeyDisabledUnderLoad disables a key while clients use it: once the gateway's index has
+// the change, every request that starts is refused.
+func TestKeyDisabledUnderLoad(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.deployWith(trafficDoc(), "prod", nil)
+	e.putPlan(model.UsagePlan{Id: "plan01"}, map[string]string{"key0000001": keyValue})
+	url, host := e.hostURL(apiID, "/prod/keyed")
+	type answer struct {
+		start  time.Time
+		status int
+	}
+	var mu sync.Mutex
+	var answers []answer
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var served atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Host = host
+				req.Header.Set("X-Api-Key", keyValue)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					served.Add(1)
+				}
+				mu.Lock()
+				answers = append(answers, answer{start, resp.StatusCode})
+				mu.Unlock()
+			}
+		}()
+	}
+	e.waitFor(func() bool { return served.Load() >= 50 })
+	written := time.Now()
+	if err := e.st.Update(func(tx store.Tx) error {
+		return tx.Delete(store.KindUsagePlanKey, store.Key("plan01", "key0000001"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return e.gw.traffic.keys.Load().byValue[keyValue] == nil })
+	swapped := time.Now()
+	e.waitFor(func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, a := range answers {
+			if a.start.After(swapped) {
+				n++
+			}
+		}
+		return n >= 50
+	})
+	close(stop)
+	wg.Wait()
+	for _, a := range answers {
+		if a.start.After(swapped) && a.status != 403 {
+			t.Fatalf("a request started %v after the key left the plan was answered %d", a.start.Sub(swapped), a.status)
+		}
+	}
+	t.Logf("the key left the index %v after the store write", swapped.Sub(written))
+}
