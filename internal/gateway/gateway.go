@@ -29,7 +29,8 @@ type Options struct {
 	Upstream *httpproxy.Client
 	Logger   *slog.Logger
 
-	// AccountLimit is the account-level throttle (zero: AWS's 10,000 rps, burst 5,000).
+	// AccountLimit is the account-level throttle shared by every API (zero: none; the
+	// server sets AWS's 10,000 requests per second, burst 5,000, unless configured).
 	AccountLimit state.Limit
 	// Limiter and Quota hold token buckets and quota counts (nil: in-process ones; the
 	// in-process quota counts are written to the store every QuotaFlushInterval, default 1s).

@@ -27,9 +27,6 @@ var (
 	errQuotaExceeded = &gatewayError{typ: runtime.QuotaExceeded, message: "Limit Exceeded"}
 )
 
-// DefaultAccountLimit is AWS's account-level throttle: 10,000 requests per second, burst 5,000.
-var DefaultAccountLimit = state.Limit{Rate: 10000, Burst: 5000}
-
 // accountBucket names the account-level bucket in the limiter.
 const accountBucket = "account"
 
@@ -223,9 +220,6 @@ type traffic struct {
 func (g *Gateway) startTraffic() error {
 	t := &g.traffic
 	t.account = g.opts.AccountLimit
-	if t.account == (state.Limit{}) {
-		t.account = DefaultAccountLimit
-	}
 	t.limiter = g.opts.Limiter
 	if t.limiter == nil {
 		t.limiter = mem.NewLimiter()
@@ -300,7 +294,7 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 	if st := m.Throttle; st != nil && !t.limiter.Allow(st.Key, state.Limit{Rate: st.Rate, Burst: st.Burst}, now) {
 		return errThrottled
 	}
-	if !t.limiter.Allow(accountBucket, t.account, now) {
+	if t.account != (state.Limit{}) && !t.limiter.Allow(accountBucket, t.account, now) {
 		return errThrottled
 	}
 	if b != nil {
