@@ -61,8 +61,11 @@ type macroDef struct {
 	body   []node
 }
 
+// macroCallNode calls m; a call to a macro the template never defines (m nil) prints its
+// source text, as Velocity does.
 type macroCallNode struct {
 	pos
+	name string
 	m    *macroDef
 	args []expr
 	src  string

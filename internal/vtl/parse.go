@@ -14,6 +14,7 @@ var maxParseDepth = DefaultLimits.MaxDepth
 // builder is the state shared by a template's parser and the sub-parsers of its
 // interpolated strings.
 type builder struct {
+	calls    []*macroCallNode
 	name     string
 	slots    map[string]int
 	names    []string
@@ -90,6 +91,9 @@ func Parse(name, src string) (*Template, error) {
 	if term != "" {
 		return nil, p.errAt(termOff, "#%s without a matching #if or #foreach", term)
 	}
+	for _, c := range b.calls {
+		c.m = b.macros[c.name]
+	}
 	t := &Template{name: name, nodes: nodes, names: b.names}
 	for s := range b.setSlots {
 		t.setSlots = append(t.setSlots, s)
@@ -140,23 +144,26 @@ func (p *parser) gobbleNewline() {
 	}
 }
 
-// atLineStart reports whether only spaces and tabs stand between the line start and off, and
-// returns where the blanks begin.
-func (p *parser) atLineStart(off int) (bool, int) {
-	j := off
-	for j > 0 && (p.src[j-1] == ' ' || p.src[j-1] == '\t') {
-		j--
+func isBlanks(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
 	}
-	return j == 0 || p.src[j-1] == '\n' || p.src[j-1] == '\r', j
+	return true
 }
 
 type textBuf struct {
 	nodes []node
 	txt   []byte
 	pos   pos // where the pending text started
+	// seg is where the last run of plain text (Velocity's TEXT token: no $, # or \) starts
+	// in txt, when that run ends txt; -1 otherwise.
+	seg int
 }
 
 func (t *textBuf) flush() {
+	t.seg = -1
 	if len(t.txt) > 0 {
 		t.nodes = append(t.nodes, &textNode{pos: t.pos, s: string(t.txt)})
 		t.txt = t.txt[:0]
@@ -171,7 +178,7 @@ func (t *textBuf) add(n node) {
 // parseNodes parses template text up to the end or to an #end, #else or #elseif, which it
 // returns as term (with the offset of its '#'). For #elseif, p.i is left at its '('.
 func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error) {
-	var tb textBuf
+	tb := textBuf{seg: -1}
 	for p.i < p.end {
 		if len(tb.txt) == 0 {
 			tb.pos = p.posAt(p.i)
@@ -244,9 +251,12 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 			for j < p.end && p.src[j] != '$' && p.src[j] != '#' && p.src[j] != '\\' {
 				j++
 			}
+			tb.seg = len(tb.txt)
 			tb.txt = append(tb.txt, p.src[p.i:j]...)
 			p.i = j
+			continue
 		}
+		tb.seg = -1
 	}
 	tb.flush()
 	return tb.nodes, "", 0, nil
@@ -261,32 +271,38 @@ func (p *parser) parseRefNode() (node, bool, error) {
 	return &refNode{ref: ref, src: p.src[start:p.i]}, true, nil
 }
 
-// directiveAt reports whether a directive or a known macro call starts at off (a '#').
+// directiveAt reports whether a directive or a macro call starts at off (a '#').
 func (p *parser) directiveAt(off int) bool {
-	j := off + 1
-	if p.at(j) == '{' {
-		j++
-	}
-	w, _ := p.ident(j)
+	w, e := p.directiveWord(off)
 	switch w {
+	case "":
+		return false
 	case "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "define", "macro":
 		return true
 	}
-	_, ok := p.b.macros[w]
-	return ok
+	for e < p.end && (p.src[e] == ' ' || p.src[e] == '\t') {
+		e++
+	}
+	return p.at(e) == '('
 }
 
-// directiveWord reads #word or #{word} at p.i (a '#'); it returns "" if there is none.
-func (p *parser) directiveWord() (string, int) {
-	j := p.i + 1
+// directiveWord reads #word or #{word} at off (a '#'); it returns "" if there is none.
+// Directive names are [a-zA-Z_@][a-zA-Z0-9_@]*, so "#end-" is #end followed by "-".
+func (p *parser) directiveWord(off int) (string, int) {
+	j := off + 1
 	braced := p.at(j) == '{'
 	if braced {
 		j++
 	}
-	w, e := p.ident(j)
-	if w == "" {
+	c := p.at(j)
+	if !isLetter(c) && c != '_' && (c != '@' || braced) {
 		return "", 0
 	}
+	e := j + 1
+	for e < p.end && (isLetter(p.src[e]) || isDigit(p.src[e]) || p.src[e] == '_' || p.src[e] == '@') {
+		e++
+	}
+	w := p.src[j:e]
 	if braced {
 		if p.at(e) != '}' {
 			return "", 0
@@ -327,7 +343,7 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 			return nil, "", nil
 		}
 	}
-	w, e := p.directiveWord()
+	w, e := p.directiveWord(p.i)
 	switch w {
 	case "":
 		tb.txt = append(tb.txt, '#')
@@ -341,11 +357,11 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		p.i = e
 		return nil, w, nil
 	case "set":
-		if ok, bl := p.atLineStart(start); ok {
-			// Velocity 1.7 drops the indentation of a #set line.
-			if cut := start - bl; cut <= len(tb.txt) {
-				tb.txt = tb.txt[:len(tb.txt)-cut]
-			}
+		// Velocity 1.7's #set token swallows the blanks before it, unless they belong to a
+		// run of text that started earlier (such as "{\n  "): at the start of a template, or
+		// after a directive that ate its newline, an indented #set leaves nothing.
+		if tb.seg >= 0 && isBlanks(tb.txt[tb.seg:]) {
+			tb.txt = tb.txt[:tb.seg]
 		}
 		p.i = e
 		n, err := p.parseSet(start)
@@ -381,21 +397,24 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		p.i = e
 		return nil, "", p.parseMacro(start)
 	}
-	if m, ok := p.b.macros[w]; ok {
-		j := e
-		for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {
-			j++
-		}
-		if p.at(j) == '(' {
-			p.i = j + 1
-			args, err := p.parseArgs(')', true)
-			if err != nil {
-				return nil, "", err
-			}
+	j := e
+	for j < p.end && (p.src[j] == ' ' || p.src[j] == '\t') {
+		j++
+	}
+	if p.at(j) == '(' {
+		// A macro call, possibly to a macro defined further down. Arguments that do not
+		// parse make the whole thing text.
+		save := p.i
+		p.i = j + 1
+		args, err := p.parseArgs(')', true)
+		if err == nil {
 			src := p.src[start:p.i]
 			p.gobbleNewline()
-			return &macroCallNode{pos: p.posAt(start), m: m, args: args, src: src}, "", nil
+			call := &macroCallNode{pos: p.posAt(start), name: w, args: args, src: src}
+			p.b.calls = append(p.b.calls, call)
+			return call, "", nil
 		}
+		p.i = save
 	}
 	// Not a directive: the '#' and the word are text.
 	tb.txt = append(tb.txt, '#')
@@ -996,14 +1015,31 @@ func (p *parser) parseNumber() (expr, error) {
 	for p.i < p.end && isDigit(p.src[p.i]) {
 		p.i++
 	}
-	if p.at(p.i) == '.' && isDigit(p.at(p.i+1)) {
+	isFloat := false
+	if p.at(p.i) == '.' && p.at(p.i+1) != '.' && !isIdentStart(p.at(p.i+1)) {
+		isFloat = true
 		p.i++
 		for p.i < p.end && isDigit(p.src[p.i]) {
 			p.i++
 		}
+	}
+	if c := p.at(p.i); c == 'e' || c == 'E' {
+		j := p.i + 1
+		if p.at(j) == '+' || p.at(j) == '-' {
+			j++
+		}
+		if isDigit(p.at(j)) {
+			for j < p.end && isDigit(p.src[j]) {
+				j++
+			}
+			isFloat = true
+			p.i = j
+		}
+	}
+	if isFloat {
 		f, err := strconv.ParseFloat(p.src[off:p.i], 64)
 		if err != nil {
-			return nil, p.errAt(off, "bad number %s", p.src[off:p.i])
+			return nil, p.errAt(off, "number %s out of range", p.src[off:p.i])
 		}
 		return &litExpr{v: f}, nil
 	}
@@ -1014,9 +1050,10 @@ func (p *parser) parseNumber() (expr, error) {
 	return &litExpr{v: n}, nil
 }
 
-// parseString parses a quoted string. Backslashes are kept as written (Velocity does not
-// unescape them: "\\'" is the regex \\' ); a doubled quote stands for one quote. Double-quoted
-// strings interpolate references and directives.
+// parseString parses a quoted string as Velocity 1.7 does: a doubled quote stands for one
+// quote; backslashes are kept as written ("\\'" is the regex \\' ) and cannot escape the
+// quote; only \uXXXX is unescaped, in double-quoted strings, which also interpolate
+// references and directives.
 func (p *parser) parseString() (expr, error) {
 	off := p.i
 	q := p.src[p.i]
@@ -1026,12 +1063,7 @@ func (p *parser) parseString() (expr, error) {
 		if j >= p.end {
 			return nil, p.errAt(off, "unterminated string")
 		}
-		c := p.src[j]
-		if c == '\\' {
-			j += 2
-			continue
-		}
-		if c == q {
+		if p.src[j] == q {
 			if p.at(j+1) == q {
 				doubled = true
 				j += 2
@@ -1045,6 +1077,9 @@ func (p *parser) parseString() (expr, error) {
 	p.i = j + 1
 	if doubled {
 		body = strings.ReplaceAll(body, string([]byte{q, q}), string(q))
+	}
+	if q == '"' && strings.Contains(body, `\u`) {
+		body, doubled = unescapeUnicode(body), true
 	}
 	if q == '\'' || !strings.ContainsAny(body, "$#") {
 		return &litExpr{v: body}, nil
@@ -1069,6 +1104,27 @@ func (p *parser) parseString() (expr, error) {
 		}
 	}
 	return &strExpr{parts: nodes}, nil
+}
+
+// unescapeUnicode replaces \uXXXX escapes with the character.
+func unescapeUnicode(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, `\u`)
+		if i < 0 || i+6 > len(s) {
+			b.WriteString(s)
+			return b.String()
+		}
+		n, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
+		if err != nil {
+			b.WriteString(s[:i+2])
+			s = s[i+2:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteRune(rune(n))
+		s = s[i+6:]
+	}
 }
 
 func (p *parser) parseList() (expr, error) {

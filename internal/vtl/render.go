@@ -425,6 +425,10 @@ func (r *renderer) foreach(n *foreachNode) error {
 }
 
 func (r *renderer) callMacro(n *macroCallNode) error {
+	if n.m == nil {
+		r.out = append(r.out, n.src...)
+		return r.checkOutput(n.pos)
+	}
 	args := make([]any, len(n.args))
 	for i, a := range n.args {
 		v, err := r.eval(a)

@@ -42,6 +42,31 @@ func (model) NewArray(items []any) any {
 	return &vtl.List{Items: append(make([]any, 0, len(items)), items...), JSON: true}
 }
 
+// slabModel is the model for decoding one payload: lists and their elements are cut from
+// chunks shared by the whole document, so an array costs no allocation of its own. Each
+// list's capacity ends at its length, so a template's add() reallocates rather than
+// overwriting a neighbour.
+type slabModel struct {
+	model
+	items []any
+	lists []vtl.List
+}
+
+func (s *slabModel) NewArray(items []any) any {
+	if len(s.lists) == cap(s.lists) {
+		s.lists = make([]vtl.List, 0, 32)
+	}
+	s.lists = append(s.lists, vtl.List{JSON: true})
+	l := &s.lists[len(s.lists)-1]
+	if len(items) > cap(s.items)-len(s.items) {
+		s.items = make([]any, 0, max(512, len(items)))
+	}
+	start := len(s.items)
+	s.items = append(s.items, items...)
+	l.Items = s.items[start:len(s.items):len(s.items)]
+	return l
+}
+
 func (model) NewObject(keys []string, vals []any) any {
 	m := vtl.NewMap(len(keys))
 	for i, k := range keys {
@@ -155,7 +180,7 @@ func (in *input) document() (any, error) {
 		in.doc = vtl.NewMap(0)
 		return in.doc, nil
 	}
-	doc, err := jsonpath.Decode(b, model{})
+	doc, err := jsonpath.Decode(b, &slabModel{})
 	switch {
 	case err == nil:
 		in.doc = doc

@@ -1,5 +1,11 @@
 package aws
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
 // Request is what a template sees of one API call. The gateway fills it; a render never changes
 // it, so one Request serves the request template, the response template and a gateway response.
 type Request struct {
@@ -78,11 +84,44 @@ type ClientCert struct {
 }
 
 // Authorizer is $context.authorizer: principalId, Cognito claims, and a Lambda authorizer's
-// context values, already stringified as REST APIs show them.
+// context values, already stringified as REST APIs show them. In JSON it is spelled as
+// templates see it: {"principalId": "u", "claims": {"sub": "x"}, "key": "value", "numKey": 1}.
 type Authorizer struct {
-	PrincipalID string            `json:"principalId"`
-	Claims      map[string]string `json:"claims"`
-	Values      map[string]string `json:"values"`
+	PrincipalID string
+	Claims      map[string]string
+	Values      map[string]string
+}
+
+// UnmarshalJSON reads the template's spelling; context values that are not strings are
+// stringified, as REST APIs do (1 → "1", true → "true").
+func (a *Authorizer) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*a = Authorizer{}
+	for k, raw := range m {
+		switch k {
+		case "principalId":
+			if err := json.Unmarshal(raw, &a.PrincipalID); err != nil {
+				return fmt.Errorf("authorizer.principalId: %v", err)
+			}
+		case "claims":
+			if err := json.Unmarshal(raw, &a.Claims); err != nil {
+				return fmt.Errorf("authorizer.claims: %v", err)
+			}
+		default:
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				s = string(bytes.TrimSpace(raw))
+			}
+			if a.Values == nil {
+				a.Values = map[string]string{}
+			}
+			a.Values[k] = s
+		}
+	}
+	return nil
 }
 
 // ErrorInfo is $context.error. MessageString, the message JSON-quoted, is derived.
