@@ -128,8 +128,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
-// yet (resource policy, authorizers, validation, caching) slot in between checkTraffic and
-// integrate; checkAccess holds the place of authorization.
+// yet slot in where AWS runs them: authorizers at checkAccess, which holds their place, and
+// caching between validateRequest and integrate.
 func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.checkPayload(rc); err != nil {
 		return err
