@@ -23,26 +23,55 @@
 // A host value may implement fmt.Stringer to choose how it prints; otherwise an Object prints
 // empty. Other Go types are not produced by the engine and print with fmt's %v.
 //
-// # Choices where AWS and stock Velocity differ
+// # Velocity 1.7 as API Gateway runs it
+//
+// The lexical rules follow Velocity 1.7's grammar, because they decide the output byte for byte:
+//
+//   - Whitespace: a directive's closing parenthesis (#set, #if, #elseif, #foreach, #define,
+//     #macro, a macro call) swallows the spaces, tabs and one newline after it, when a newline
+//     follows; so do #else and #end. A ## comment runs through its newline. Blanks before a
+//     #set are swallowed too, unless they continue a run of text that began earlier: after
+//     "{\n" an indented #set keeps its indentation, after a directive that ate its newline it
+//     does not. Indentation before #if, #foreach, #end... is always kept, as AWS's output of
+//     indented templates shows.
+//   - Identifiers are [a-zA-Z_][a-zA-Z0-9_-]*: "$name-id" is one reference (write "${name}-id").
+//     Directive names are [a-zA-Z_@][a-zA-Z0-9_@]*: "#end-x" is #end then "-x"; "#endif" is
+//     text. #{else} and #{end} separate a directive from following letters.
+//   - Strings: a doubled quote stands for one quote; backslashes are kept as written and do not
+//     escape the quote ("\\'" is the regex \\' of AWS's documentation); "\uXXXX" is unescaped
+//     in double-quoted strings, which also interpolate references and directives.
+//   - There is no null literal: $null is simply an undefined reference.
+//   - #set with a null right-hand side leaves the target unchanged (directive.set.null.allowed
+//     is false by default).
+//   - #if treats null and false as false and every other value as true (empty strings and empty
+//     collections are true).
+//   - Integer arithmetic stays integral (division truncates); a double operand makes a double;
+//     division or modulo by zero, or a non-number, gives null. + with a string operand
+//     concatenates, printing a null operand as its source text ("x" + $nothing is "x$nothing").
+//   - == compares numbers by value, values of one kind with Java's equals, values of different
+//     kinds by their string forms; null equals only null. < > <= >= compare numbers only.
+//   - A macro may be called before its definition; a call to a macro the template never defines
+//     prints its source text.
+//   - Java strings count UTF-16 units: length(), substring() and indexOf() do too. Regular
+//     expressions (matches, replaceAll, replaceFirst, split) run on Go's RE2: the common Java
+//     syntax works; lookaround and backreferences are a *RenderError, as a Java exception is.
+//
+// Where Portico chooses:
 //
 //   - A reference whose value is null or undefined renders as the empty string, as API Gateway
-//     does (reference mapping-templates.md §10). Stock Velocity would print the reference's
-//     source text ($foo). $!foo also renders empty.
-//   - Whitespace follows Velocity 1.7: spaces and tabs before a #set at the start of a line are
-//     dropped; spaces, tabs and one newline right after the closing parenthesis of a directive
-//     (#set, #if, #elseif, #foreach, #macro, #define, a macro call) and after #else, #end are
-//     dropped; a ## comment runs through its newline. Indentation before other directives is
-//     kept, as AWS's output shows.
-//   - #set with a null right-hand side leaves the target unchanged (Velocity 1.7's default,
-//     directive.set.null.allowed=false).
-//   - #if treats null and false as false and every other value as true (Velocity 1.7: empty
-//     strings and empty collections are true).
-//   - Integer division truncates; division or modulo by zero yields null, as in Velocity 1.7.
-//   - == compares numbers by value, and values of different kinds by their string forms.
+//     does (reference mapping-templates.md §10); stock Velocity prints the reference's source
+//     text. An escaped reference (\$a) keeps Velocity's rule: $a if defined, \$a otherwise.
+//   - A #foreach of more than Limits.MaxLoopIterations (1000, API Gateway's quota) items is a
+//     *RenderError rather than a silently shortened loop, so the overrun is visible.
 //   - An index out of range ($list[9]) and a method a value lacks yield null; a Java method that
-//     would throw (substring out of range, a bad regex) is a *RenderError.
+//     would throw (substring out of range, list.get out of range) is a *RenderError.
 //   - Macro arguments are passed by value (Velocity 1.7 passes them by name); a #set inside a
 //     macro writes to the caller's variables, as with Velocity 1.7's default global scope.
+//   - Velocity 1.7 accepts only literals and references as method and index arguments; Portico
+//     accepts any expression there, and unary minus on any number.
+//   - Hostile templates are bounded (Limits): iterations per loop and in all, nesting of blocks
+//     and macro calls, output size, and the size of strings, lists and maps a template builds.
+//     A range literal longer than MaxTotalIterations is refused before it is built.
 package vtl
 
 import (
@@ -99,13 +128,14 @@ var DefaultLimits = Limits{
 // TraceEvent describes one directive as it is evaluated, for `portico vtl render --trace`.
 type TraceEvent struct {
 	Line, Col int
-	// Kind is the directive: "set", "if", "elseif", "else", "foreach", "break", "stop",
-	// "macro" (a macro call) or "define".
+	// Kind is the directive: "set", "if", "elseif", "else", "foreach", "item" (one
+	// iteration), "break", "stop", "macro" (a macro call) or "define".
 	Kind string
 	// Text is the directive's source, such as `#if($a > 1)`.
 	Text string
-	// Value is the condition's value for if/elseif, the item for each foreach iteration (Index
-	// is its 0-based position), the assigned value for set, the arguments for a macro call.
+	// Value is the condition's value for if/elseif, the collection for foreach (Index is its
+	// item count), the item for each "item" event (Index is its 0-based position), the
+	// assigned value for set, the arguments for a macro call.
 	Value any
 	Index int
 }
