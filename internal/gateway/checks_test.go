@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/bolt"
 )
 
 // deployBroken deploys a document that does not compile and waits until the stage is no longer
@@ -225,5 +227,71 @@ func TestResourcePolicy(t *testing.T) {
 	e.deployBroken(doc, "dep003", "test")
 	if r := e.do("GET", e.pathURL(apiID, "test", "/helloworld"), "", nil, nil); r.status != 403 || r.body != `{"message":"Forbidden"}` {
 		t.Errorf("invalid policy: %d %s", r.status, r.body)
+	}
+}
+
+// BenchmarkChecks measures a validated POST (parameters and PetStoreModel body) behind an
+// IP-conditioned resource policy, against the same MOCK method without checks.
+func BenchmarkChecks(b *testing.B) {
+	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", `{"ok":true}`, nil)}
+	plain := mockMethod("POST", `{"statusCode": 200}`, ok, "200")
+	checked := mockMethod("POST", `{"statusCode": 200}`, ok, "200")
+	checked.RequestValidatorId = "all001"
+	checked.RequestParameters = map[string]bool{"method.request.querystring.store": true, "method.request.header.X-Trace": true}
+	checked.RequestModels = map[string]string{"application/json": "PetStoreModel"}
+	doc := newDoc(
+		&model.Resource{Id: "pla001", Path: "/plain", ResourceMethods: map[string]*model.Method{"POST": plain}},
+		&model.Resource{Id: "che001", Path: "/checked", ResourceMethods: map[string]*model.Method{"POST": checked}},
+	)
+	doc.Models = map[string]*model.Model{"PetStoreModel": {Name: "PetStoreModel", Schema: petStore, ContentType: "application/json"}}
+	doc.RequestValidators = map[string]*model.RequestValidator{"all001": {Id: "all001", Name: "all", ValidateRequestBody: true, ValidateRequestParameters: true}}
+	st, err := bolt.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	withPolicy := doc.Clone()
+	withPolicy.RestApi.Id = "policyapi1"
+	withPolicy.RestApi.Policy = `{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+	  {"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",
+	   "Condition":{"NotIpAddress":{"aws:SourceIp":["192.0.2.0/24","10.0.0.0/8","2001:db8::/32"]}}}]}`
+	err = st.Update(func(tx store.Tx) error {
+		for _, d := range []*model.APIDoc{doc, withPolicy} {
+			id := d.RestApi.Id
+			tx.Put(store.KindRestAPI, id, d)
+			tx.Put(store.KindDeployment, store.Key(id, "dep001"), model.DeploymentRecord{
+				Deployment: model.Deployment{Id: "dep001"}, APIID: id, Snapshot: d})
+			if err := tx.Put(store.KindStage, store.Key(id, "prod"), model.StageRecord{APIID: id,
+				Stage: model.Stage{StageName: "prod", DeploymentId: "dep001"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw, err := New(st, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close()
+	const body = `{"id": 7, "type": "dog", "name": "Rex", "price": 249.99}`
+	for _, c := range []struct{ name, api, path string }{
+		{"plain", apiID, "/plain"}, {"validated", apiID, "/checked"}, {"validated+policy", "policyapi1", "/checked"}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest("POST", "http://"+c.api+".execute-api.localhost/prod"+c.path+"?store=1", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Trace", "t")
+				w := httptest.NewRecorder()
+				gw.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }

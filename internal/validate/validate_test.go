@@ -164,3 +164,29 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkValidate(b *testing.B) {
+	models := NewModels(testAPI, testModels(b))
+	body, err := models.Body("PetStoreModel")
+	if err != nil {
+		b.Fatal(err)
+	}
+	valid := []byte(`{"id": 7, "type": "dog", "name": "Rex", "price": 249.99}`)
+	invalid := []byte(`{"id": 7.5, "type": "bird", "price": 2}`)
+	b.Run("valid", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, ok := body.Validate(valid); !ok {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("invalid", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, ok := body.Validate(invalid); ok {
+				b.Fatal("valid")
+			}
+		}
+	})
+}
