@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico/portico/internal/integration/mock"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
 )
@@ -125,10 +124,8 @@ func compileIntegration(m *model.Method, res *runtime.Resource, vars map[string]
 	switch in.Type {
 	case "MOCK":
 		out.Kind = runtime.Mock
-		for _, ct := range sortedKeys(in.RequestTemplates) {
-			t := runtime.RequestTemplate{ContentType: runtime.MediaType(ct), Text: in.RequestTemplates[ct]}
-			t.MockStatus, t.MockErr = mock.ParseStatus([]byte(t.Text))
-			out.RequestTemplates = append(out.RequestTemplates, t)
+		if reason := compileRequestTemplates(out, m, in); reason != "" {
+			return unsupported("%s", reason)
 		}
 		if reason := compileResponses(out, m, in, vars); reason != "" {
 			return unsupported("%s", reason)
@@ -185,8 +182,11 @@ func compileResponses(out *runtime.Integration, m *model.Method, in *model.Integ
 			cr.Headers = append(cr.Headers, runtime.NewHeaderParam(header, src))
 		}
 		for _, ct := range sortedKeys(ir.ResponseTemplates) {
-			cr.Templates = append(cr.Templates, runtime.ResponseTemplate{
-				ContentType: runtime.MediaType(ct), Text: ir.ResponseTemplates[ct]})
+			t := runtime.ResponseTemplate{ContentType: runtime.MediaType(ct), Text: ir.ResponseTemplates[ct]}
+			if t.Template, err = parseTemplate(m, "response "+ir.StatusCode, ct, t.Text); err != nil {
+				return err.Error()
+			}
+			cr.Templates = append(cr.Templates, t)
 		}
 		if ir.SelectionPattern == "" {
 			if out.DefaultResponse == nil {

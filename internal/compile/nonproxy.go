@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/portico/portico/internal/integration/mock"
 	"github.com/portico/portico/internal/jsonpath"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/vtl"
 )
 
 // compileHTTP compiles a non-proxy HTTP integration: the upstream with its mapped path, query
@@ -23,11 +25,41 @@ func compileHTTP(out *runtime.Integration, m *model.Method, in *model.Integratio
 		return fmt.Sprintf("invalid contentHandling %q", in.ContentHandling)
 	}
 	out.ContentHandling = in.ContentHandling
-	for _, ct := range sortedKeys(in.RequestTemplates) {
-		out.RequestTemplates = append(out.RequestTemplates, runtime.RequestTemplate{
-			ContentType: runtime.MediaType(ct), Text: in.RequestTemplates[ct]})
+	if reason := compileRequestTemplates(out, m, in); reason != "" {
+		return reason
 	}
 	return compileResponses(out, m, in, vars)
+}
+
+// compileRequestTemplates parses the request templates; a MOCK's template that holds no
+// reference or directive has its statusCode read now.
+func compileRequestTemplates(out *runtime.Integration, m *model.Method, in *model.Integration) string {
+	for _, ct := range sortedKeys(in.RequestTemplates) {
+		t := runtime.RequestTemplate{ContentType: runtime.MediaType(ct), Text: in.RequestTemplates[ct]}
+		var err error
+		if t.Template, err = parseTemplate(m, "request", ct, t.Text); err != nil {
+			return err.Error()
+		}
+		if out.Kind == runtime.Mock && t.Template == nil {
+			t.MockStatus, t.MockErr = mock.ParseStatus([]byte(t.Text))
+		}
+		out.RequestTemplates = append(out.RequestTemplates, t)
+	}
+	return ""
+}
+
+// parseTemplate parses a mapping template once, at deploy. Text without a reference or a
+// directive renders as itself and is not parsed (nil). The error names the method, which
+// template, and the line and column.
+func parseTemplate(m *model.Method, which, contentType, text string) (*vtl.Template, error) {
+	if !strings.ContainsAny(text, "$#") {
+		return nil, nil
+	}
+	t, err := vtl.Parse(m.HttpMethod+" "+which+" template "+contentType, text)
+	if err != nil {
+		return nil, fmt.Errorf("mapping template does not parse: %v", err)
+	}
+	return t, nil
 }
 
 func validContentHandling(s string) bool {

@@ -58,8 +58,18 @@
 //     then application/json, then the first; without one the body passes through (a MOCK has
 //     none). Content-Type is a mapped one, else the chosen template's media type, else
 //     application/json. contentHandling follows the table of rest-api-model.md §5 for bodies
-//     passed through; a template's output is sent as it renders. Until the template engine is
-//     in, request and response templates are used as written.
+//     passed through; a template's output is sent as it renders.
+//   - Templates (internal/vtl with the internal/vtl/aws bindings) are parsed at deploy: one that
+//     does not parse makes its method answer 500 and is logged at load and per call; the rest
+//     of the stage serves. A render that fails (a limit, a method that throws, one override set
+//     twice) answers AWS's 500 Internal server error and logs API, stage, resource, method,
+//     template and error. A request template that reads a body starting like JSON that does
+//     not parse answers 400 "Could not parse request body into json: ..." (BAD_REQUEST_BODY).
+//     Overrides are applied after each template: requestOverride header/querystring/path replace
+//     the mapped values (a query or header override not mapped is added), responseOverride
+//     status (ignored unless an integer 100..599) and headers replace the method response's. A
+//     MOCK's response template reads an empty integration body ($input.body is {}), AWS having
+//     no integration answer to give it; $input.params() is the method request's, as everywhere.
 //   - Integration response selection: whole-string match; among matching patterns the response
 //     whose status code equals the selection string wins, else the first by status code; then
 //     the default (no pattern). No match, or a selected status without a method response,

@@ -19,41 +19,34 @@ func (g *Gateway) serveMock(rc *request, in *runtime.Integration) *gatewayError 
 	return g.respond(rc, in, &integrationResult{status: status})
 }
 
-// mockStatus selects the request template by Content-Type and reads its statusCode. With no
-// matching template the passthrough behaviour decides: the client's body is passed through
-// (and must then carry the statusCode itself) or the request is refused with 415.
+// mockStatus reads the statusCode of the MOCK's request payload: the request template chosen
+// by Content-Type, rendered, or the client's body when the passthrough behaviour lets it through
+// (it must then carry the statusCode itself), or 415.
 func (g *Gateway) mockStatus(rc *request, in *runtime.Integration) (int, *gatewayError) {
-	if t, ok := in.SelectRequestTemplate(rc.r.Header.Get("Content-Type")); ok {
-		// AWS takes in the whole request before it answers, so an oversized body fails even
-		// where the template ignores it.
+	if t, ok := in.SelectRequestTemplate(rc.r.Header.Get("Content-Type")); ok && t.Template == nil && t.Text != "" {
+		// A template without references or directives was read at deploy. AWS takes in the
+		// whole request before it answers, so an oversized body fails even so.
 		if rc.r.ContentLength != 0 {
 			if _, err := io.Copy(io.Discard, rc.body); errors.Is(err, errTooLargeBody) {
 				return 0, errTooLarge
 			}
 		}
 		if t.MockErr != nil {
-			g.log.Error("MOCK request template cannot be used", "api", rc.api.ID, "resource", rc.resource.Path,
-				"contentType", t.ContentType, "error", t.MockErr, "requestId", rc.requestID)
+			g.log.Error("MOCK request template cannot be used", "api", rc.api.ID, "stage", rc.api.Stage,
+				"resource", rc.resource.Path, "method", rc.r.Method, "contentType", t.ContentType, "error", t.MockErr,
+				"requestId", rc.requestID)
 			return 0, errInternal
 		}
 		return t.MockStatus, nil
 	}
-	switch {
-	case in.Passthrough == runtime.Never,
-		in.Passthrough == runtime.WhenNoTemplates && len(in.RequestTemplates) > 0:
-		return 0, errMediaType
+	payload, _, gerr := g.requestPayload(rc, in)
+	if gerr != nil {
+		return 0, gerr
 	}
-	body, err := io.ReadAll(rc.body)
+	status, err := mock.ParseStatus(payload)
 	if err != nil {
-		if errors.Is(err, errTooLargeBody) {
-			return 0, errTooLarge
-		}
-		return 0, errInternal
-	}
-	status, perr := mock.ParseStatus(body)
-	if perr != nil {
-		g.log.Error("MOCK integration without a request template for this content type",
-			"api", rc.api.ID, "resource", rc.resource.Path, "error", perr, "requestId", rc.requestID)
+		g.log.Error("MOCK integration payload names no statusCode", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "method", rc.r.Method, "error", err, "requestId", rc.requestID)
 		return 0, errInternal
 	}
 	return status, nil

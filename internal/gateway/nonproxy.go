@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
+	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
 
 // integrationResult is what a non-proxy integration answered, before response mapping.
@@ -174,7 +175,7 @@ func (rc *request) nonProxyURI(t *runtime.HTTPTarget) string {
 		}
 	}
 	for _, q := range t.QueryParams {
-		if _, over := rc.queryOverride(q.Name); over {
+		if rc.queryOverridden(q.Name) {
 			continue
 		}
 		name := url.QueryEscape(q.Name) + "="
@@ -188,8 +189,10 @@ func (rc *request) nonProxyURI(t *runtime.HTTPTarget) string {
 			add(name + url.QueryEscape(v))
 		}
 	}
-	for _, kv := range rc.overrides.query {
-		add(url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1]))
+	for _, o := range rc.overrides.query {
+		for _, v := range o.Values {
+			add(url.QueryEscape(o.Name) + "=" + url.QueryEscape(v))
+		}
 	}
 	return b.String()
 }
@@ -217,8 +220,8 @@ func (rc *request) nonProxyHeader(t *runtime.HTTPTarget, hasBody bool) http.Head
 	for i := range t.Headers {
 		rc.setHeader(h, &t.Headers[i], nil)
 	}
-	for _, kv := range rc.overrides.header {
-		h[http.CanonicalHeaderKey(kv[0])] = []string{kv[1]}
+	for _, o := range rc.overrides.header {
+		h[http.CanonicalHeaderKey(o.Name)] = o.Values
 	}
 	return h
 }
@@ -275,12 +278,12 @@ func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integration
 			h[name] = []string{v}
 		}
 	}
-	for _, kv := range rc.overrides.respHeader {
-		name := http.CanonicalHeaderKey(kv[0])
+	for _, o := range rc.overrides.respHeader {
+		name := http.CanonicalHeaderKey(o.Name)
 		if to, ok := remappedMethodHeaders[name]; ok {
 			name = to
 		}
-		h[name] = []string{kv[1]}
+		h[name] = o.Values
 	}
 	if _, set := h["Content-Type"]; !set {
 		h["Content-Type"] = contentType
@@ -367,30 +370,43 @@ func queryValues(raw, name string) []string {
 	return out
 }
 
-// overrides are what a template assigned to $context.requestOverride and
-// $context.responseOverride, applied after the template is evaluated.
+// overrides are what the templates of a request assigned to $context.requestOverride and
+// $context.responseOverride, applied after each template is evaluated.
 type overrides struct {
-	header, query, path [][2]string
-	respHeader          [][2]string
+	header, query, path []awsvtl.Param
+	respHeader          []awsvtl.Param
 	status              int
+}
+
+func (o *overrides) add(ov *awsvtl.Overrides) {
+	if ov == nil {
+		return
+	}
+	o.header = append(o.header, ov.Header...)
+	o.query = append(o.query, ov.Querystring...)
+	o.path = append(o.path, ov.Path...)
+	o.respHeader = append(o.respHeader, ov.ResponseHeader...)
+	if ov.Status != 0 {
+		o.status = ov.Status
+	}
 }
 
 // pathOverride returns the request override of the uri placeholder p.
 func (rc *request) pathOverride(p runtime.URIPart) (string, bool) {
-	for _, kv := range rc.overrides.path {
-		if kv[0] == p.Name {
-			return kv[1], true
+	for _, o := range rc.overrides.path {
+		if o.Name == p.Name && len(o.Values) > 0 {
+			return o.Values[0], true
 		}
 	}
 	return "", false
 }
 
-// queryOverride returns the request override of query parameter name.
-func (rc *request) queryOverride(name string) (string, bool) {
-	for _, kv := range rc.overrides.query {
-		if kv[0] == name {
-			return kv[1], true
+// queryOverridden reports whether a template overrides query parameter name.
+func (rc *request) queryOverridden(name string) bool {
+	for _, o := range rc.overrides.query {
+		if o.Name == name {
+			return true
 		}
 	}
-	return "", false
+	return false
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
+	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
 
 // request is the state of one invocation, shared by its phases. It is pooled.
@@ -36,16 +37,18 @@ type request struct {
 	body     *limitedBody
 	bodyBuf  limitedBody
 	upstream httpproxy.Request
-	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
-	apiKey, apiKeyID string
 	// validationError is $context.error.validationErrorString: why request validation failed.
 	validationError string
+	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
+	apiKey, apiKeyID string
 
 	// reqBody is the whole request body once a non-proxy integration has read it.
 	reqBody     []byte
 	reqBodyRead bool
 	reqDoc      jsonDoc
 	overrides   overrides
+	// tmplReq is what mapping templates see of the request, built on first use.
+	tmplReq *awsvtl.Request
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}

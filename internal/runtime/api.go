@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/jsonpath"
+	"github.com/portico/portico/internal/vtl"
 )
 
 // API is one stage of one REST API, compiled. Nothing in it changes after Compile returns; a new
@@ -135,8 +136,11 @@ const (
 type RequestTemplate struct {
 	ContentType string
 	Text        string
-	// MockStatus is the status a MOCK template names when its text can be read without the
-	// template engine; MockErr says why it could not be read.
+	// Template is Text parsed; nil when Text holds no reference or directive and so renders as
+	// itself.
+	Template *vtl.Template
+	// MockStatus is the status a MOCK template without references or directives names; MockErr
+	// says why it names none.
 	MockStatus int
 	MockErr    error
 }
@@ -205,8 +209,7 @@ type IntegrationResponse struct {
 	// it is then a configuration error (500).
 	HasMethodResponse bool
 	Headers           []HeaderParam
-	// Templates are the response templates by content type; until the template engine runs them
-	// their text is the body.
+	// Templates are the response templates by content type.
 	Templates []ResponseTemplate
 	// ContentHandling is CONVERT_TO_TEXT, CONVERT_TO_BINARY or "" (passthrough).
 	ContentHandling string
@@ -216,6 +219,8 @@ type IntegrationResponse struct {
 type ResponseTemplate struct {
 	ContentType string
 	Text        string
+	// Template is Text parsed; nil when Text renders as itself.
+	Template *vtl.Template
 }
 
 // SelectResponseTemplate picks a response template for the client's Accept header.
