@@ -39,7 +39,7 @@ func FuzzParseRender(f *testing.F) {
 		s := NewScope()
 		s.Set("host", &testHost{overrides: NewMap(0)})
 		s.Set("l", &List{Items: []any{int64(1), "a", NewMap(0)}, JSON: true})
-		s.Limits = Limits{MaxLoopIterations: 50, MaxTotalIterations: 2000, MaxDepth: 20, MaxOutputBytes: 1 << 16}
+		s.Limits = Limits{MaxLoopIterations: 50, MaxTotalIterations: 2000, MaxDepth: 20, MaxOutputBytes: 1 << 16, MaxCollectionSize: 1000}
 		start := time.Now()
 		out, err := tpl.RenderString(s)
 		if err != nil {

@@ -18,7 +18,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/
 
 // The golden files hold cases of this form:
 //
-//	render [vars] [jsonarrays] [trace] [loop=N] [total=N] [depth=N] [output=N]
+//	render [vars] [jsonarrays] [trace] [loop=N] [total=N] [depth=N] [output=N] [collection=N]
 //	{"json": "variables"}          (only with vars)
 //	====                           (only with vars)
 //	template text
@@ -123,6 +123,7 @@ func (c *goldenCase) run(t *testing.T) string {
 		MaxTotalIterations: c.intArg("total"),
 		MaxDepth:           c.intArg("depth"),
 		MaxOutputBytes:     c.intArg("output"),
+		MaxCollectionSize:  c.intArg("collection"),
 	}
 	var trace strings.Builder
 	if c.has("trace") {

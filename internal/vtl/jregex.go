@@ -119,17 +119,21 @@ func javaReplace(re *regexp.Regexp, s, rep string, first bool) (any, error) {
 }
 
 // javaSplit is String.split(regex, limit): a zero-width match at the start yields no leading
-// empty string; limit 0 drops trailing empty strings; no match yields the whole string.
-func javaSplit(s, pattern string, limit int64) (any, error) {
+// empty string; limit 0 drops trailing empty strings; no match yields the whole string. More
+// than maxParts parts is an error.
+func javaSplit(s, pattern string, limit int64, maxParts int) (any, error) {
 	re, err := javaRegexp(pattern, false)
 	if err != nil {
 		return nil, err
 	}
 	var parts []any
 	last := 0
-	for _, m := range re.FindAllStringIndex(s, -1) {
+	for _, m := range re.FindAllStringIndex(s, maxParts+1) {
 		if limit > 0 && int64(len(parts)) == limit-1 {
 			break
+		}
+		if len(parts) >= maxParts {
+			return nil, throw("more than %d parts", maxParts)
 		}
 		if m[1] == 0 {
 			continue

@@ -77,7 +77,7 @@ func argString(args []any, i int) (string, bool) {
 func callMethod(v any, name string, args []any, limit int) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return stringMethod(x, name, args)
+		return stringMethod(x, name, args, limit)
 	case *List:
 		return listMethod(x, name, args, limit)
 	case *Map:
@@ -421,7 +421,7 @@ func javaTrim(s string) string {
 	return s[a:b]
 }
 
-func stringMethod(s string, name string, args []any) (any, error) {
+func stringMethod(s string, name string, args []any, limit int) (any, error) {
 	switch len(args) {
 	case 0:
 		switch name {
@@ -497,7 +497,7 @@ func stringMethod(s string, name string, args []any) (any, error) {
 			}
 			return re.MatchString(s), nil
 		case "split":
-			return javaSplit(s, a, 0)
+			return javaSplit(s, a, 0, limit)
 		case "compareTo":
 			return int64(strings.Compare(s, a)), nil
 		}
@@ -554,7 +554,7 @@ func stringMethod(s string, name string, args []any) (any, error) {
 			if !ok1 || !ok2 {
 				return nil, ErrNoMethod
 			}
-			return javaSplit(s, re, lim)
+			return javaSplit(s, re, lim, limit)
 		case "startsWith":
 			a, ok1 := argString(args, 0)
 			off, ok2 := toInt(args[1])

@@ -59,6 +59,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxOutputBytes <= 0 {
 		l.MaxOutputBytes = DefaultLimits.MaxOutputBytes
 	}
+	if l.MaxCollectionSize <= 0 {
+		l.MaxCollectionSize = DefaultLimits.MaxCollectionSize
+	}
 	return l
 }
 
@@ -292,8 +295,8 @@ func (r *renderer) set(n *setNode) error {
 
 func (r *renderer) putMap(p pos, m *Map, k string, v any) error {
 	m.Put(k, v)
-	if m.Len() > r.lim.MaxOutputBytes {
-		return r.errorf(p, "map grows past %d entries", r.lim.MaxOutputBytes)
+	if m.Len() > r.lim.MaxCollectionSize {
+		return r.errorf(p, "map grows past %d entries", r.lim.MaxCollectionSize)
 	}
 	return nil
 }

@@ -112,9 +112,12 @@ type Limits struct {
 	// MaxDepth caps nesting while rendering: blocks, macro calls (including recursion) and
 	// #define expansion. Parsing caps nesting at the same default.
 	MaxDepth int
-	// MaxOutputBytes caps the rendered output, and also the length of any string or the
-	// element count of any list or map the template builds.
+	// MaxOutputBytes caps the rendered output, and the length of any string the template
+	// builds.
 	MaxOutputBytes int
+	// MaxCollectionSize caps the elements a template adds to a list or map (add, addAll, put,
+	// putAll, #set into an entry). Collections handed in by the host may be larger.
+	MaxCollectionSize int
 }
 
 // DefaultLimits are the limits used for zero fields of a Scope's Limits.
@@ -123,6 +126,7 @@ var DefaultLimits = Limits{
 	MaxTotalIterations: 100_000,
 	MaxDepth:           64,
 	MaxOutputBytes:     10 << 20,
+	MaxCollectionSize:  100_000,
 }
 
 // TraceEvent describes one directive as it is evaluated, for `portico vtl render --trace`.
