@@ -237,6 +237,24 @@ func TestCORSSeveralOrigins(t *testing.T) {
 	if err != nil || in.Type != types.IntegrationTypeMock || in.RequestTemplates["application/json"] != `{"statusCode": 200}` {
 		t.Errorf("integration %+v %v", in, err)
 	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	listed, unlisted := newBrowser("127.0.0.1", "https://b.example"), newBrowser("127.0.0.1", "https://evil.example")
+	waitFor(t, "the deployment", func() bool { return listed.do(t, srv, "OPTIONS", *api.Id, "/", "").status == 200 })
+	r := listed.do(t, srv, "OPTIONS", *api.Id, "/", "", "Access-Control-Request-Method", "POST")
+	if r.header.Get("Access-Control-Allow-Origin") != "https://b.example" || r.header.Get("Vary") != "Origin" ||
+		r.header.Get("Access-Control-Allow-Methods") != "GET,POST,OPTIONS" {
+		t.Errorf("listed origin's preflight: %d %v", r.status, r.header)
+	}
+	r = unlisted.do(t, srv, "OPTIONS", *api.Id, "/", "", "Access-Control-Request-Method", "POST")
+	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("unlisted origin's preflight: %d %v", r.status, r.header)
+	}
+	r = unlisted.do(t, srv, "GET", *api.Id, "/missing", "")
+	if r.status != 418 || r.header.Get("Access-Control-Allow-Origin") != "https://evil.example" || r.header.Get("X-Kept") != "yes" {
+		t.Errorf("error answer: %d %v", r.status, r.header)
+	}
 	gr, err := c.GetGatewayResponse(ctx, &apigateway.GetGatewayResponseInput{RestApiId: api.Id, ResponseType: types.GatewayResponseTypeDefault4xx})
 	if err != nil {
 		t.Fatal(err)
