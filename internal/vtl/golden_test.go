@@ -254,6 +254,9 @@ type testHost struct {
 
 func (h *testHost) String() string { return "<host>" }
 
+// Items makes the host iterable, as a map-like host object is.
+func (h *testHost) Items() []any { return []any{"h1", "h2"} }
+
 func (h *testHost) Property(name string) (any, bool) {
 	switch name {
 	case "name":

@@ -389,6 +389,8 @@ func (r *renderer) foreach(n *foreachNode) error {
 		items = c.vals
 	case []any:
 		items = c
+	case Iterable:
+		items = c.Items()
 	}
 	if r.tracer != nil {
 		r.trace(n.pos, "foreach", n.src, v, len(items))

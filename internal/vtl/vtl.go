@@ -20,8 +20,9 @@
 //	*Map           LinkedHashMap (map literals); prints {a=1, b=x}
 //	Object         a host value: properties and methods supplied by the host
 //
-// A host value may implement fmt.Stringer to choose how it prints; otherwise an Object prints
-// empty. Other Go types are not produced by the engine and print with fmt's %v.
+// A host value may implement fmt.Stringer to choose how it prints (otherwise an Object prints
+// empty), Setter to accept #set into its properties, and Iterable to be walked by #foreach.
+// Other Go types are not produced by the engine and print with fmt's %v.
 //
 // # Velocity 1.7 as API Gateway runs it
 //
@@ -67,6 +68,8 @@
 //     would throw (substring out of range, list.get out of range) is a *RenderError.
 //   - Macro arguments are passed by value (Velocity 1.7 passes them by name); a #set inside a
 //     macro writes to the caller's variables, as with Velocity 1.7's default global scope.
+//   - split() returns a list, which prints as [a, b]; Java returns an array, which would print
+//     as [Ljava.lang.String;@1b6d3586.
 //   - Velocity 1.7 accepts only literals and references as method and index arguments; Portico
 //     accepts any expression there, and unary minus on any number.
 //   - Hostile templates are bounded (Limits): iterations per loop and in all, nesting of blocks
@@ -97,6 +100,12 @@ type Object interface {
 // $context.requestOverride.header. #set($a.b.c = v) resolves $a.b and calls SetProperty("c", v).
 type Setter interface {
 	SetProperty(name string, v any) error
+}
+
+// Iterable is implemented by host values that #foreach can walk, such as a host object that
+// behaves like a Java Map (Velocity iterates a map's values). The slice must not be modified.
+type Iterable interface {
+	Items() []any
 }
 
 // ErrNoMethod is returned by Object.Call for a method the object does not have.
