@@ -358,3 +358,77 @@ func TestKeyDisabledUnderLoad(t *testing.T) {
 	}
 	t.Logf("the key left the index %v after the store write", swapped.Sub(written))
 }
+
+// TestContextIdentityAPIKey checks $context.identity.apiKey and apiKeyId, here in a customised
+// QUOTA_EXCEEDED gateway response (a quota of 0 refuses every request).
+func TestContextIdentityAPIKey(t *testing.T) {
+	e := newEnv(t, Options{})
+	doc := trafficDoc()
+	doc.GatewayResponses = map[string]*model.GatewayResponse{"QUOTA_EXCEEDED": {ResponseType: "QUOTA_EXCEEDED",
+		ResponseTemplates: map[string]string{"application/json": `{"id":"$context.identity.apiKeyId","key":"$context.identity.apiKey"}`}}}
+	e.deployWith(doc, "prod", nil)
+	e.putPlan(model.UsagePlan{Id: "plan01", Quota: &model.QuotaSettings{Limit: 0, Period: "DAY"}}, map[string]string{"key0000001": keyValue})
+	url, host := e.hostURL(apiID, "/prod/keyed")
+	r := e.do("GET", url, host, nil, map[string]string{"X-Api-Key": keyValue})
+	if r.status != 429 || r.body != `{"id":"key0000001","key":"`+keyValue+`"}` || r.header.Get("X-Amzn-Errortype") != "LimitExceededException" {
+		t.Fatalf("got %d %s %v", r.status, r.body, r.header)
+	}
+}
+
+// TestQuotaBook checks that counts are written when the gateway closes and read back when one
+// starts, and that a count the management API sets (a raised Rev) is adopted with the requests
+// counted since kept on top.
+func TestQuotaBook(t *testing.T) {
+	e := newEnv(t, Options{QuotaFlushInterval: time.Hour})
+	e.deployWith(trafficDoc(), "prod", nil)
+	e.putPlan(model.UsagePlan{Id: "plan01", Quota: &model.QuotaSettings{Limit: 10, Period: "MONTH"}}, map[string]string{"key0000001": keyValue})
+	url, host := e.hostURL(apiID, "/prod/keyed")
+	hdr := map[string]string{"X-Api-Key": keyValue}
+	for range 4 {
+		if r := e.do("GET", url, host, nil, hdr); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	e.gw.Close() // writes the 4 counts
+	gw, err := New(e.st, Options{Logger: e.gw.log, QuotaFlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	e.gw = gw
+	e.srv.Config.Handler = gw
+	counter := "plan01/key0000001"
+	start, _ := gw.traffic.keys.Load().byValue[keyValue].stages[apiStageRef{apiID, "prod"}].quota.period(time.Now())
+	if used := gw.traffic.quota.Used(counter, start); used != 4 {
+		t.Fatalf("after a restart the count is %d, want 4", used)
+	}
+	for range 2 {
+		if r := e.do("GET", url, host, nil, hdr); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	// UpdateUsage sets the count to 9 (1 remaining): the 2 requests since are kept on top of it.
+	var rec model.UsageRecord
+	if err := e.st.Update(func(tx store.Tx) error {
+		if err := tx.Get(store.KindUsage, counter, &rec); err != nil {
+			return err
+		}
+		rec.Used, rec.Rev = 9, rec.Rev+1
+		return tx.Put(store.KindUsage, counter, &rec)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return gw.traffic.quota.Used(counter, start) == 11 })
+	if r := e.do("GET", url, host, nil, hdr); r.status != 429 || r.body != `{"message":"Limit Exceeded"}` {
+		t.Fatalf("over the adopted count: %d %s", r.status, r.body)
+	}
+	if err := gw.traffic.book.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.View(func(tx store.Tx) error { return tx.Get(store.KindUsage, counter, &rec) }); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Used != 11 || rec.Days[model.DayKey(time.Now())] != 6 {
+		t.Fatalf("stored usage %+v, want used 11 and 6 requests today", rec)
+	}
+}
