@@ -7,6 +7,7 @@ import (
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/vtl"
 )
 
 // DefaultResponses returns the built-in gateway responses, for requests that reach no API.
@@ -77,9 +78,12 @@ func resolveResponses(custom map[string]*model.GatewayResponse, vars map[string]
 }
 
 // ParseGatewayTemplate splits a gateway response template into literal text and $context
-// references. Gateway response templates are not VTL: AWS only substitutes $context and
-// $stageVariables references (plain $x.y, silent $!x.y and formal ${x.y} / $!{x.y}). Stage
-// variables are substituted now; a reference to anything else stays literal text.
+// references. Gateway response templates are not VTL (AWS's documentation says so, and that
+// they support only simple variable substitution): AWS substitutes $context and $stageVariables
+// references (plain $x.y, silent $!x.y and formal ${x.y} / $!{x.y}) and leaves directives as
+// text. Stage variables are substituted now; each $context reference is also parsed by the
+// template engine, so it reads the same $context a mapping template reads; a reference to
+// anything else stays literal text.
 func ParseGatewayTemplate(contentType, text string, vars map[string]string) runtime.GatewayTemplate {
 	t := runtime.GatewayTemplate{ContentType: contentType}
 	var lit strings.Builder
@@ -114,7 +118,11 @@ func ParseGatewayTemplate(contentType, text string, vars map[string]string) runt
 			if quiet {
 				text = ""
 			}
-			t.Parts = append(t.Parts, runtime.TemplatePart{Text: text, Var: rest})
+			ref, err := vtl.Parse("gateway response template "+contentType, "$context."+rest)
+			if err != nil {
+				ref = nil // a name the engine does not read stays literal text
+			}
+			t.Parts = append(t.Parts, runtime.TemplatePart{Text: text, Var: rest, Ref: ref})
 		default:
 			lit.WriteString(ref)
 		}

@@ -159,7 +159,7 @@ func isDefaultTemplate(t *runtime.GatewayTemplate) bool {
 		return false
 	}
 	for i, p := range t.Parts {
-		if p != defaultTemplate.Parts[i] {
+		if d := defaultTemplate.Parts[i]; p.Text != d.Text || p.Var != d.Var {
 			return false
 		}
 	}

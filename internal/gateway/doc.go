@@ -85,6 +85,12 @@
 //     status (ignored unless an integer 100..599) and headers replace the method response's. A
 //     MOCK's response template reads an empty integration body ($input.body is {}), AWS having
 //     no integration answer to give it; $input.params() is the method request's, as everywhere.
+//   - Gateway response templates are not VTL, as AWS documents: $context and $stageVariables
+//     references are substituted (each $context reference reads what a mapping template reads,
+//     $context.error.message, messageString, responseType and validationErrorString included;
+//     null renders empty) and directives stay text. A customised type falls back to the
+//     customised DEFAULT_4XX/DEFAULT_5XX of its class, then to the built-in, whose bodies are
+//     pre-rendered.
 //   - Integration response selection: whole-string match; among matching patterns the response
 //     whose status code equals the selection string wins, else the first by status code; then
 //     the default (no pattern). No match, or a selected status without a method response,

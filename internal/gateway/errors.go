@@ -80,6 +80,8 @@ func (g *Gateway) writeError(rc *request, e *gatewayError) {
 				}
 				if v, ok := rc.contextVar(part.Var, e); ok {
 					body = append(body, v...)
+				} else if v, ok := rc.renderRef(part.Ref, e); ok {
+					body = append(body, v...)
 				} else {
 					body = append(body, part.Text...)
 				}

@@ -210,3 +210,42 @@ func TestTemplatesEndToEnd(t *testing.T) {
 		t.Errorf("stage broken by one method's template: %d", r.status)
 	}
 }
+
+// TestGatewayResponseTemplates: gateway response templates substitute $context and
+// $stageVariables references, every $context variable a mapping template reads, and leave
+// directives as text, as AWS documents (they are not VTL); DEFAULT_4XX is inherited.
+func TestGatewayResponseTemplates(t *testing.T) {
+	e := newEnv(t, Options{AccountID: "123456789012"})
+	doc := newDoc(&model.Resource{Id: "never1", Path: "/never", ResourceMethods: map[string]*model.Method{
+		"POST": func() *model.Method {
+			m := mockMethod("POST", `{"statusCode": 200}`, map[string]*model.IntegrationResponse{"200": ir("200", "", "ok", nil)}, "200")
+			m.MethodIntegration.PassthroughBehavior = "NEVER"
+			return m
+		}()}})
+	doc.GatewayResponses = map[string]*model.GatewayResponse{
+		"DEFAULT_4XX": {ResponseType: "DEFAULT_4XX", StatusCode: "418",
+			ResponseParameters: map[string]string{"gatewayresponse.header.X-Type": "context.error.responseType"},
+			ResponseTemplates: map[string]string{"application/json": `{"message":$context.error.messageString,"type":"$context.error.responseType",` +
+				`"ip":"$context.identity.sourceIp","user":"$context.identity.user","canary":$context.isCanaryRequest,"stage":"$context.stage",` +
+				`"resource":"$context.resourcePath","v":"$stageVariables.v","x":"$!{stageVariables.none}","note":"#if($a) ## not VTL #end"}`}},
+	}
+	e.deploy(doc, "dep001", "prod", map[string]string{"v": "vee"})
+	want := func(msg, typ, resource string) string {
+		return `{"message":"` + msg + `","type":"` + typ + `","ip":"127.0.0.1","user":"","canary":false,"stage":"prod",` +
+			`"resource":"` + resource + `","v":"vee","x":"","note":"#if($a) ## not VTL #end"}`
+	}
+	r := e.do("POST", e.pathURL(apiID, "prod", "/never"), "", strings.NewReader("x"), map[string]string{"Content-Type": "text/plain"})
+	if r.status != 418 || r.body != want("Unsupported Media Type", "UNSUPPORTED_MEDIA_TYPE", "/never") ||
+		r.header.Get("X-Type") != "UNSUPPORTED_MEDIA_TYPE" || r.header.Get("X-Amzn-Errortype") != "UnsupportedMediaTypeException" {
+		t.Errorf("415 through DEFAULT_4XX: %d %q %v", r.status, r.body, r.header)
+	}
+	r = e.do("GET", e.pathURL(apiID, "prod", "/nothing"), "", nil, nil)
+	if r.status != 418 || r.body != want("Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", "") {
+		t.Errorf("MAT through DEFAULT_4XX: %d %q", r.status, r.body)
+	}
+	// The built-in responses keep their pre-rendered form.
+	r = e.do("GET", e.pathURL("zzzzzzzzzz", "prod", "/x"), "", nil, nil)
+	if r.status != 403 || r.body != `{"message":"Forbidden"}` {
+		t.Errorf("built-in: %d %q", r.status, r.body)
+	}
+}

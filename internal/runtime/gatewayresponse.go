@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/portico/portico/internal/vtl"
+
 // ResponseType names a gateway response type (AWS's responseType enum).
 type ResponseType uint8
 
@@ -96,7 +98,10 @@ type GatewayTemplate struct {
 }
 
 // TemplatePart is literal text or (Var != "") a $context variable such as "error.messageString".
+// Ref is the reference parsed by the template engine, which resolves the variables the gateway
+// has no quick answer for; Text is what a reference that cannot be resolved leaves.
 type TemplatePart struct {
 	Text string
 	Var  string
+	Ref  *vtl.Template
 }
