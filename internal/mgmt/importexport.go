@@ -66,6 +66,9 @@ func (s *server) importRestApi(c *call) (int, any, error) {
 		return 0, nil, openapiError(err)
 	}
 	fillRestApiDefaults(&d.RestApi)
+	if err := checkPolicyDoc(d.RestApi.Policy); err != nil {
+		return 0, nil, err
+	}
 	if d.Resources == nil || d.Root() == nil {
 		return 0, nil, errors.New("openapi: imported definition has no root resource")
 	}
@@ -109,6 +112,9 @@ func (s *server) putRestApi(c *call) (int, any, error) {
 		d.RestApi.Id = existing.RestApi.Id
 		d.RestApi.CreatedDate = existing.RestApi.CreatedDate
 		fillRestApiDefaults(&d.RestApi)
+		if err := checkPolicyDoc(d.RestApi.Policy); err != nil {
+			return err
+		}
 		out = &d.RestApi
 		return tx.Put(store.KindRestAPI, d.RestApi.Id, d)
 	})

@@ -50,3 +50,26 @@ func checkPolicyError(t *testing.T, err error) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// Imports carry policies too (x-amazon-apigateway-policy): the same check applies.
+func TestImportedPolicyIsChecked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	doc := func(policy string) []byte {
+		return []byte(`{"openapi":"3.0.1","info":{"title":"p","version":"1"},"paths":{},"x-amazon-apigateway-policy":` + policy + `}`)
+	}
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}`
+	good := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
+	_, err := e.client.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: doc(bad)})
+	checkPolicyError(t, err)
+	api := must(e.client.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: doc(good)})).ok(t)
+	if !strings.Contains(aws.ToString(api.Policy), "execute-api:/*") {
+		t.Errorf("imported policy %q", aws.ToString(api.Policy))
+	}
+	_, err = e.client.PutRestApi(ctx, &apigateway.PutRestApiInput{RestApiId: api.Id, Mode: types.PutModeOverwrite, Body: doc(bad)})
+	checkPolicyError(t, err)
+	got := must(e.client.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: api.Id})).ok(t)
+	if !strings.Contains(aws.ToString(got.Policy), "execute-api:/*") {
+		t.Errorf("a refused put changed the policy to %q", aws.ToString(got.Policy))
+	}
+}

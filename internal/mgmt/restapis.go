@@ -46,10 +46,8 @@ func validateRestApi(a *model.RestApi, input string) error {
 	if !contains(apiKeySources, a.ApiKeySource) {
 		return enumError(a.ApiKeySource, input+".apiKeySource", apiKeySources)
 	}
-	if a.Policy != "" {
-		if _, err := policy.Parse(a.Policy); err != nil {
-			return badRequest("Invalid policy document. Please check the policy syntax and try again. %v", err)
-		}
+	if err := checkPolicyDoc(a.Policy); err != nil {
+		return err
 	}
 	if ec := a.EndpointConfiguration; ec != nil {
 		if len(ec.Types) > 1 {
@@ -63,6 +61,17 @@ func validateRestApi(a *model.RestApi, input string) error {
 		if ec.IpAddressType != "" && ec.IpAddressType != "ipv4" && ec.IpAddressType != "dualstack" {
 			return enumError(ec.IpAddressType, input+".endpointConfiguration.ipAddressType", []string{"ipv4", "dualstack"})
 		}
+	}
+	return nil
+}
+
+// checkPolicyDoc refuses a resource policy the data plane could not evaluate.
+func checkPolicyDoc(doc string) error {
+	if doc == "" {
+		return nil
+	}
+	if _, err := policy.Parse(doc); err != nil {
+		return badRequest("Invalid policy document. Please check the policy syntax and try again. %v", err)
 	}
 	return nil
 }
