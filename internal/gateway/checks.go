@@ -75,6 +75,10 @@ func (rc *request) policyKey(name string) (string, bool) {
 		return "false", true
 	case "aws:principaltype":
 		return "Anonymous", true
+	case "aws:sourceip":
+		if a := sourceAddr(rc.r.RemoteAddr); a.IsValid() {
+			return a.String(), true
+		}
 	}
 	return "", false
 }
