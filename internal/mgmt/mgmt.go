@@ -33,6 +33,10 @@ type Options struct {
 	// MaxIntegrationTimeout is the highest timeoutInMillis an integration may set; AWS's 29 s
 	// when zero. The data plane enforces the same cap.
 	MaxIntegrationTimeout time.Duration
+	// ThrottleRate and ThrottleBurst are the account-level throttle the data plane enforces,
+	// which GetAccount reports (zero: AWS's 10,000 per second and 5,000).
+	ThrottleRate  float64
+	ThrottleBurst int64
 }
 
 // maxBody bounds a request body. AWS accepts import documents of up to 6 MB; 10 MB leaves

@@ -306,9 +306,19 @@ func (s *server) getAccount(*call) (int, any, error) {
 	err := s.st.View(func(tx store.Tx) error {
 		var err error
 		out, err = loadAccount(tx)
+		if err == nil {
+			s.accountThrottle(out)
+		}
 		return err
 	})
 	return http.StatusOK, out, err
+}
+
+// accountThrottle reports the account-level throttle the server enforces.
+func (s *server) accountThrottle(a *account) {
+	if s.opts.ThrottleRate > 0 {
+		a.ThrottleSettings = throttleSettings{BurstLimit: int(s.opts.ThrottleBurst), RateLimit: s.opts.ThrottleRate}
+	}
 }
 
 func (s *server) updateAccount(c *call) (int, any, error) {
@@ -337,6 +347,7 @@ func (s *server) updateAccount(c *call) (int, any, error) {
 		if err := applyPatch(c, "updateAccountInput", rules); err != nil {
 			return err
 		}
+		s.accountThrottle(a)
 		out = a
 		return tx.Put(store.KindMeta, accountKey, map[string]any{"cloudwatchRoleArn": a.CloudwatchRoleArn, "features": a.Features})
 	})

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 
@@ -388,4 +390,23 @@ func FuzzImportApiKeys(f *testing.F) {
 			t.Fatalf("%q → %d %s", body, resp.StatusCode, out)
 		}
 	})
+}
+
+// TestAccountThrottle checks that GetAccount reports the account-level throttle the server
+// enforces.
+func TestAccountThrottle(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(New(e.st, Options{Region: testRegion, AccountID: testAcct,
+		Credentials: map[string]string{testKey: testSecret}, ThrottleRate: 123.5, ThrottleBurst: 45}))
+	defer srv.Close()
+	c := apigateway.New(apigateway.Options{BaseEndpoint: aws.String(srv.URL), Region: testRegion,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, ""), RetryMaxAttempts: 1})
+	a := must(c.GetAccount(context.Background(), &apigateway.GetAccountInput{})).ok(t)
+	if a.ThrottleSettings == nil || a.ThrottleSettings.RateLimit != 123.5 || a.ThrottleSettings.BurstLimit != 45 {
+		t.Fatalf("throttle settings %+v", a.ThrottleSettings)
+	}
+	a = must(e.client.GetAccount(context.Background(), &apigateway.GetAccountInput{})).ok(t)
+	if a.ThrottleSettings.RateLimit != 10000 || a.ThrottleSettings.BurstLimit != 5000 {
+		t.Fatalf("default throttle settings %+v", a.ThrottleSettings)
+	}
 }

@@ -80,6 +80,8 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		Credentials:           map[string]string{creds.AccessKeyID: creds.SecretAccessKey},
 		Logger:                log,
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
+		ThrottleRate:          cfg.ThrottleRate,
+		ThrottleBurst:         cfg.ThrottleBurst,
 	}))
 
 	dataLn, err := net.Listen("tcp", cfg.Listen)
