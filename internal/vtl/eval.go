@@ -196,7 +196,7 @@ func (r *renderer) definedString(d *defined) (string, error) {
 }
 
 func (r *renderer) call(a *accessor, v any, args []any) (any, error) {
-	res, err := callMethod(v, a.name, args, r.lim.MaxCollectionSize)
+	res, err := callMethod(v, a.name, args, &r.lim)
 	if err != nil {
 		if errors.Is(err, ErrNoMethod) {
 			return nil, nil

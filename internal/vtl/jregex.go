@@ -48,8 +48,9 @@ func javaRegexp(pattern string, whole bool) (*regexp.Regexp, error) {
 }
 
 // javaReplace is Matcher.replaceAll / replaceFirst: in the replacement, $n and ${name} insert
-// a group and a backslash takes the next character literally.
-func javaReplace(re *regexp.Regexp, s, rep string, first bool) (any, error) {
+// a group and a backslash takes the next character literally. A result longer than maxLen is
+// an error, found while it is built.
+func javaReplace(re *regexp.Regexp, s, rep string, first bool, maxLen int) (any, error) {
 	matches := re.FindAllStringSubmatchIndex(s, -1)
 	if len(matches) == 0 {
 		return s, nil
@@ -61,6 +62,9 @@ func javaReplace(re *regexp.Regexp, s, rep string, first bool) (any, error) {
 	last := 0
 	groups := re.NumSubexp()
 	for _, m := range matches {
+		if b.Len() > maxLen {
+			return nil, throw("result longer than %d bytes", maxLen)
+		}
 		b.WriteString(s[last:m[0]])
 		for i := 0; i < len(rep); i++ {
 			c := rep[i]

@@ -73,11 +73,12 @@ func argString(args []any, i int) (string, bool) {
 }
 
 // callMethod calls a Java-like method on v. A method v lacks, or arguments of the wrong kind
-// (no Java overload would match), return ErrNoMethod; limit bounds the size of what it builds.
-func callMethod(v any, name string, args []any, limit int) (any, error) {
+// (no Java overload would match), return ErrNoMethod; lim bounds the size of what it builds.
+func callMethod(v any, name string, args []any, lim *Limits) (any, error) {
+	limit := lim.MaxCollectionSize
 	switch x := v.(type) {
 	case string:
-		return stringMethod(x, name, args, limit)
+		return stringMethod(x, name, args, lim)
 	case *List:
 		return listMethod(x, name, args, limit)
 	case *Map:
@@ -421,7 +422,7 @@ func javaTrim(s string) string {
 	return s[a:b]
 }
 
-func stringMethod(s string, name string, args []any, limit int) (any, error) {
+func stringMethod(s string, name string, args []any, lim *Limits) (any, error) {
 	switch len(args) {
 	case 0:
 		switch name {
@@ -497,7 +498,7 @@ func stringMethod(s string, name string, args []any, limit int) (any, error) {
 			}
 			return re.MatchString(s), nil
 		case "split":
-			return javaSplit(s, a, 0, limit)
+			return javaSplit(s, a, 0, lim.MaxCollectionSize)
 		case "compareTo":
 			return int64(strings.Compare(s, a)), nil
 		}
@@ -550,11 +551,11 @@ func stringMethod(s string, name string, args []any, limit int) (any, error) {
 			return int64(j.unitIndex(strings.LastIndex(s[:end], a))), nil
 		case "split":
 			re, ok1 := argString(args, 0)
-			lim, ok2 := toInt(args[1])
+			n, ok2 := toInt(args[1])
 			if !ok1 || !ok2 {
 				return nil, ErrNoMethod
 			}
-			return javaSplit(s, re, lim, limit)
+			return javaSplit(s, re, n, lim.MaxCollectionSize)
 		case "startsWith":
 			a, ok1 := argString(args, 0)
 			off, ok2 := toInt(args[1])
@@ -574,13 +575,18 @@ func stringMethod(s string, name string, args []any, limit int) (any, error) {
 		}
 		switch name {
 		case "replace":
+			// Checked before building: replace("", big) multiplies the length.
+			n := strings.Count(s, a)
+			if grown := len(s) + n*(len(b)-len(a)); grown > lim.MaxOutputBytes {
+				return nil, throw("result longer than %d bytes", lim.MaxOutputBytes)
+			}
 			return strings.ReplaceAll(s, a, b), nil
 		case "replaceAll", "replaceFirst":
 			re, err := javaRegexp(a, false)
 			if err != nil {
 				return nil, err
 			}
-			return javaReplace(re, s, b, name == "replaceFirst")
+			return javaReplace(re, s, b, name == "replaceFirst", lim.MaxOutputBytes)
 		}
 	}
 	return nil, ErrNoMethod
