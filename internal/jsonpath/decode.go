@@ -361,7 +361,7 @@ func (d *decoder) number() (any, error) {
 			return n, nil
 		}
 	}
-	f, err := strconv.ParseFloat(string(lit), 64)
+	f, err := strconv.ParseFloat(d.s[start:d.pos], 64)
 	if err != nil && !isRangeErr(err) {
 		return nil, &SyntaxError{Offset: start, Msg: "bad number"}
 	}

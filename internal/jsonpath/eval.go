@@ -4,17 +4,33 @@ import (
 	"math"
 )
 
+// MaxVisits bounds the nodes one evaluation may visit. Stacked deep scans ($..a..b..c) and
+// filters that scan the whole document for every candidate grow faster than the document; past
+// the bound the path matches nothing, rather than holding a request for seconds.
+const MaxVisits = 1 << 20
+
 type evalCtx struct {
-	m    Model
-	root any
+	m      Model
+	root   any
+	visits int
+}
+
+// spend counts one visited node and reports whether the budget still allows work.
+func (c *evalCtx) spend() bool {
+	c.visits++
+	return c.visits <= MaxVisits
 }
 
 // Eval evaluates the path against root, a document decoded with m. A definite path returns its
 // value and whether it matched; any other path returns m's array of every match (possibly empty)
-// and true.
+// and true. An evaluation that would visit more than MaxVisits nodes returns false.
 func (p *Path) Eval(root any, m Model) (any, bool) {
 	c := evalCtx{m: m, root: root}
-	return p.eval(&c, root)
+	v, ok := p.eval(&c, root)
+	if c.visits > MaxVisits {
+		return nil, false
+	}
+	return v, ok
 }
 
 func (p *Path) eval(c *evalCtx, start any) (any, bool) {
@@ -91,6 +107,9 @@ func (p *Path) walkDefinite(c *evalCtx, v any) (any, bool) {
 
 // walk applies segments from i on to v, appending every match to out.
 func (p *Path) walk(c *evalCtx, v any, i int, out *[]any) {
+	if !c.spend() {
+		return
+	}
 	if i == len(p.segs) {
 		*out = append(*out, v)
 		return
@@ -178,6 +197,9 @@ func (p *Path) step(c *evalCtx, v any, s *segment, i int, out *[]any) {
 // document order, parents before children (Jayway's order). A filter under a scan selects the
 // objects that pass it, wherever they are.
 func (p *Path) scan(c *evalCtx, v any, i int, out *[]any) {
+	if !c.spend() {
+		return
+	}
 	s := &p.segs[i]
 	if s.kind == segFilter {
 		if _, _, ok := c.m.Members(v); ok && s.filter.test(c, v) {

@@ -22,6 +22,10 @@
 //     matches nothing makes every comparison false except `!=`.
 //   - The functions are Jayway 2.x's; AWS does not say which Jayway release it runs.
 //   - Integers that do not fit an int64 decode as float64 (Java would keep a BigInteger).
+//   - Work is bounded: a path is at most 4096 bytes with filters nested at most 32 deep, a
+//     document at most MaxDepth deep, and one evaluation visits at most MaxVisits nodes (past
+//     that it matches nothing), so neither a hostile payload nor a careless path can hold a
+//     request.
 //
 // jsonpath imports only the standard library and nothing of Portico's: it is shared by the
 // template bindings and the parameter mappings and must never import the gateway.

@@ -206,3 +206,18 @@ const storeJSON = `{"store":{"book":[
 {"category":"fiction","author":"Herman Melville","title":"Moby Dick","isbn":"0-553-21311-3","price":8.99},
 {"category":"fiction","author":"J. R. R. Tolkien","title":"The Lord of the Rings","isbn":"0-395-19395-8","price":22.99}],
 "bicycle":{"color":"red","price":19.95}},"expensive":10}`
+
+// TestVisitBudget: stacked deep scans over a deeply nested document stop at MaxVisits instead
+// of running for minutes.
+func TestVisitBudget(t *testing.T) {
+	doc, err := Decode([]byte(strings.Repeat(`{"a":`, 900)+"1"+strings.Repeat("}", 900)), Plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := MustCompile(`$..a..a..a..a`).Eval(doc, Plain); ok {
+		t.Fatalf("matched %d values; want the budget to stop it", len(v.([]any)))
+	}
+	if v, ok := MustCompile(`$..a`).Eval(doc, Plain); !ok || len(v.([]any)) != 900 {
+		t.Fatalf("$..a: %v", ok)
+	}
+}
