@@ -230,10 +230,14 @@ func (r *renderer) printRef(n *refNode) error {
 			return r.checkOutput(n.ref.pos)
 		}
 	}
-	if d, ok := v.(*defined); ok {
-		return r.nested(n.ref.pos, d.body)
+	switch x := v.(type) {
+	case string:
+		r.out = append(r.out, x...)
+	case *defined:
+		return r.nested(n.ref.pos, x.body)
+	default:
+		r.out = appendValue(r.out, v, r.lim.MaxOutputBytes)
 	}
-	r.out = appendValue(r.out, v, r.lim.MaxOutputBytes)
 	return r.checkOutput(n.ref.pos)
 }
 
