@@ -7,8 +7,9 @@ import (
 	"github.com/portico/portico/internal/store"
 )
 
-// tagTarget names the object an ARN designates: an API, or one of its stages.
-type tagTarget struct{ api, stage string }
+// tagTarget names the object an ARN designates: an API, one of its stages, an API key or a
+// usage plan.
+type tagTarget struct{ api, stage, apiKey, plan string }
 
 // parseTagARN reads arn:aws:apigateway:{region}::/restapis/{id}[/stages/{name}].
 func parseTagARN(arn string) (tagTarget, error) {
@@ -22,8 +23,12 @@ func parseTagARN(arn string) (tagTarget, error) {
 		return tagTarget{api: p[1]}, nil
 	case len(p) == 4 && p[0] == "restapis" && p[1] != "" && p[2] == "stages" && p[3] != "":
 		return tagTarget{api: p[1], stage: p[3]}, nil
+	case len(p) == 2 && p[0] == "apikeys" && p[1] != "":
+		return tagTarget{apiKey: p[1]}, nil
+	case len(p) == 2 && p[0] == "usageplans" && p[1] != "":
+		return tagTarget{plan: p[1]}, nil
 	}
-	return tagTarget{}, badRequest("Portico supports tags on REST APIs and stages only: %s", arn)
+	return tagTarget{}, badRequest("Portico supports tags on REST APIs, stages, API keys and usage plans only: %s", arn)
 }
 
 // withTags runs fn over the tag map of the ARN's object; write stores the object afterwards.
@@ -37,6 +42,26 @@ func (s *server) withTags(arn string, write bool, fn func(tags *map[string]strin
 		run = s.st.Update
 	}
 	return run(func(tx store.Tx) error {
+		switch {
+		case t.apiKey != "":
+			k, err := loadApiKey(tx, t.apiKey)
+			if err != nil {
+				return err
+			}
+			if err := fn(&k.Tags); err != nil || !write {
+				return err
+			}
+			return tx.Put(store.KindApiKey, k.Id, k)
+		case t.plan != "":
+			rec, err := loadPlan(tx, t.plan)
+			if err != nil {
+				return err
+			}
+			if err := fn(&rec.Plan.Tags); err != nil || !write {
+				return err
+			}
+			return tx.Put(store.KindUsagePlan, rec.Plan.Id, rec)
+		}
 		d, err := s.loadDoc(tx, t.api)
 		if err != nil {
 			return err

@@ -410,3 +410,27 @@ func TestAccountThrottle(t *testing.T) {
 		t.Fatalf("default throttle settings %+v", a.ThrottleSettings)
 	}
 }
+
+func TestKeyAndPlanTags(t *testing.T) {
+	e := newEnv(t)
+	c := e.client
+	ctx := context.Background()
+	key := must(c.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Tags: map[string]string{"team": "a"}})).ok(t)
+	plan := must(c.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p"), Tags: map[string]string{"tier": "gold"}})).ok(t)
+	for _, x := range []struct{ arn, created string }{
+		{"arn:aws:apigateway:us-east-1::/apikeys/" + *key.Id, "team"},
+		{"arn:aws:apigateway:us-east-1::/usageplans/" + *plan.Id, "tier"},
+	} {
+		must(c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(x.arn), Tags: map[string]string{"env": "prod"}})).ok(t)
+		got := must(c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(x.arn)})).ok(t)
+		if len(got.Tags) != 2 || got.Tags["env"] != "prod" || got.Tags[x.created] == "" {
+			t.Fatalf("%s: tags %v", x.arn, got.Tags)
+		}
+		must(c.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: aws.String(x.arn), TagKeys: []string{"env"}})).ok(t)
+		if got := must(c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(x.arn)})).ok(t); len(got.Tags) != 1 {
+			t.Fatalf("%s: after untag %v", x.arn, got.Tags)
+		}
+	}
+	_, err := c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/usageplans/nope00")})
+	wantAPIError(t, err, "NotFoundException", "Invalid Usage Plan ID specified")
+}
