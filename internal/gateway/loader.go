@@ -190,6 +190,10 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method refuses every request: authorization is not enforced yet",
 				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType)
 		}
+		if m.APIKeyRequired && api.APIKeySource == "AUTHORIZER" {
+			log.Warn("method refuses every request: its API key would come from an authorizer, and none runs yet",
+				"resource", res.Path, "method", m.Verb.String())
+		}
 	})
 	if c := st.Stage.CanarySettings; c != nil && c.PercentTraffic > 0 {
 		log.Warn("canary traffic is not split yet: every request goes to the stage's deployment",
