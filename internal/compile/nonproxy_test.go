@@ -126,3 +126,30 @@ func TestCompileNonProxy(t *testing.T) {
 		t.Errorf("response sources %v", resp)
 	}
 }
+
+// FuzzParseSource: a mapping expression either compiles to a source of a kind the place
+// accepts or is refused with an error; it never panics.
+func FuzzParseSource(f *testing.F) {
+	for _, s := range []string{"'lit'", "stageVariables.v", "context.requestId", "method.request.path.id",
+		"method.request.multivaluequerystring.q", "method.request.body", "method.request.body.a.b[0]",
+		"method.request.body.a[?(@.x > 1)]", "integration.response.body.$x", "integration.response.multivalueheader.X",
+		"integration.response.header.", "'", "method.request.body.", "method.request.body.a[?("} {
+		f.Add(s)
+	}
+	res := &runtime.Resource{Path: "/pets/{id}", ParamNames: []string{"id"}}
+	f.Fuzz(func(t *testing.T, expr string) {
+		for _, set := range []sourceSet{integrationRequestSources, integrationResponseSources, gatewayResponseSources} {
+			src, err := parseSource(expr, map[string]string{"v": "1"}, res, set)
+			if err != nil {
+				continue
+			}
+			body := src.Kind == runtime.SrcBody || src.Kind == runtime.SrcBodyPath || src.Kind == runtime.SrcMultiQuery || src.Kind == runtime.SrcMultiHeader
+			if body && set != integrationRequestSources {
+				t.Fatalf("%q compiled to request-only kind %d for set %b", expr, src.Kind, set)
+			}
+			if (src.Kind == runtime.SrcBodyPath || src.Kind == runtime.SrcRespBodyPath) && src.Path == nil {
+				t.Fatalf("%q: body path without a compiled path", expr)
+			}
+		}
+	})
+}
