@@ -93,7 +93,7 @@ func BenchmarkDecodeBody(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if _, err := jsonpath.Decode(body, model{}); err != nil {
+		if _, err := jsonpath.Decode(body, &slabModel{}); err != nil {
 			b.Fatal(err)
 		}
 	}
