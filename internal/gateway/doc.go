@@ -28,17 +28,18 @@
 //     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY), and so does
 //     every keyed call of an API whose apiKeySource is AUTHORIZER, as no authorizer supplies a
 //     key yet. Then token buckets: the plan's throttle of the method (keyed
-//     "{resourcePath}/{VERB}", "ANY" for an ANY method) and the plan's throttle, both per key;
-//     the stage's methodSettings for the method, else its "*/*" (a bucket per method either
-//     way); the account's (server setting, AWS's 10,000 rps and 5,000 burst by default). Any of
-//     them empty answers 429 "Too Many Requests" (THROTTLED). Last the key's quota, counted per
-//     plan and key per period (UTC days, weeks from Monday, months), the plan's offset taken
-//     off the initial period: 429 "Limit Exceeded" (QUOTA_EXCEEDED). A throttled request uses no
-//     quota; a request refused at a later bucket has used a token of the earlier ones. A usage
-//     plan throttle with both limits 0 is unset (what the CLI leaves); a rate without a burst
-//     gets a one-token bucket. Stage settings apply as given: 0 and 0 refuse every call. Keys
-//     and plans are account-level and change without a redeploy: the gateway rebuilds its key
-//     index from the change feed and swaps it in atomically.
+//     "{resourcePath}/{VERB}"; an ANY method by the request's verb, else by "ANY") and the
+//     plan's throttle, both per key; the stage's methodSettings for the method, else its "*/*"
+//     (a bucket per method either way); the account's (server setting, AWS's 10,000 rps and
+//     5,000 burst by default). Any of them empty answers 429 "Too Many Requests" (THROTTLED).
+//     Last the key's quota, counted per plan and key per period (UTC days, weeks from Monday,
+//     months), the plan's offset taken off the initial period: 429 "Limit Exceeded"
+//     (QUOTA_EXCEEDED). A throttled request uses no quota; a request refused at a later bucket
+//     has used a token of the earlier ones. A usage plan throttle with both limits 0 is unset
+//     (what the CLI leaves); a rate without a burst gets a one-token bucket. Stage settings
+//     apply as given: 0 and 0 refuse every call. Keys and plans are account-level and change
+//     without a redeploy: the gateway rebuilds its key index from the change feed and swaps it
+//     in atomically.
 //   - Resource policy (checks.go): after the route is matched, before authorization. An
 //     explicit Deny answers 403 ACCESS_DENIED; a method without authorization also needs an
 //     explicit Allow. The built-in body is AWS's {"Message":"User: anonymous is not authorized

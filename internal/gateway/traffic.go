@@ -283,7 +283,12 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 		}
 		rc.apiKey, rc.apiKeyID = k.value, k.id
 		if b.methods != nil {
-			if mt, ok := b.methods[methodRef{m.Resource.Path, m.Verb.String()}]; ok && !t.limiter.Allow(mt.key, mt.limit, now) {
+			// An ANY method is throttled by the entry of the request's verb, else by its own.
+			mt, ok := b.methods[methodRef{m.Resource.Path, rc.r.Method}]
+			if !ok && m.Verb == runtime.VerbANY {
+				mt, ok = b.methods[methodRef{m.Resource.Path, "ANY"}]
+			}
+			if ok && !t.limiter.Allow(mt.key, mt.limit, now) {
 				return errThrottled
 			}
 		}

@@ -432,3 +432,29 @@ func TestQuotaBook(t *testing.T) {
 		t.Fatalf("stored usage %+v, want used 11 and 6 requests today", rec)
 	}
 }
+
+// TestPlanMethodThrottleOfANY checks that a usage plan throttles an ANY method by the entry of
+// the request's verb, else by its "ANY" entry.
+func TestPlanMethodThrottleOfANY(t *testing.T) {
+	e := newEnv(t, Options{})
+	doc := trafficDoc()
+	ok := map[string]*model.IntegrationResponse{"200": {StatusCode: "200"}}
+	anyM := mockMethod("ANY", `{"statusCode": 200}`, ok, "200")
+	anyM.ApiKeyRequired = true
+	doc.Resources["anyres0001"] = &model.Resource{Id: "anyres0001", Path: "/any", PathPart: "any", ParentId: "rootrootid",
+		ResourceMethods: map[string]*model.Method{"ANY": anyM}}
+	e.deployWith(doc, "prod", nil)
+	one := &model.ThrottleSettings{RateLimit: 0.001, BurstLimit: 1}
+	e.putPlan(model.UsagePlan{Id: "plan01", ApiStages: []model.ApiStage{{ApiId: apiID, Stage: "prod",
+		Throttle: map[string]*model.ThrottleSettings{"/any/GET": one, "/any/ANY": one}}}}, map[string]string{"key0000001": keyValue})
+	url, host := e.hostURL(apiID, "/prod/any")
+	hdr := map[string]string{"X-Api-Key": keyValue}
+	for i, c := range []struct {
+		method string
+		want   int
+	}{{"GET", 200}, {"GET", 429}, {"POST", 200}, {"PUT", 429}, {"GET", 429}} {
+		if r := e.do(c.method, url, host, nil, hdr); r.status != c.want {
+			t.Errorf("call %d, %s: %d %s, want %d", i, c.method, r.status, r.body, c.want)
+		}
+	}
+}
