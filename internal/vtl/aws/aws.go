@@ -42,8 +42,8 @@
 // the decoding of its 7 KB payload: 936 allocations, ~100–140 µs of CPU per render measured on
 // this project's shared 2-core machine under a load average of 8–12 (go test -bench
 // ResponseTemplate ./internal/vtl/aws, cpu-ns/op). Half of it is decoding: every object costs
-// the engine's Map three allocations and every string or double value one boxing. A decoded
-// cached path lookup costs ~15 ns against ~0.8 µs to compile (BenchmarkPathCache).
+// the engine's Map three allocations and every string or double value one boxing. A cached
+// path lookup costs ~15 ns against ~0.8 µs to compile (BenchmarkPathCache).
 //
 // aws imports the engine and internal/jsonpath; it must never import the gateway, the compiler
 // or the model: it is the same for the data plane and for `portico vtl render`.

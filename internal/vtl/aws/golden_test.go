@@ -215,3 +215,39 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) { runFile(t, f) })
 	}
 }
+
+// TestConcurrentRenders renders one template for one Request from many goroutines (run with
+// -race): a Request is read-only and each render has its own bindings.
+func TestConcurrentRenders(t *testing.T) {
+	tpl, err := vtl.Parse("t", benchTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := benchBody(20)
+	var want bytes.Buffer
+	if _, err := Render(&want, tpl, benchReq, body); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				var w bytes.Buffer
+				if _, err := Render(&w, tpl, benchReq, body); err != nil {
+					errs <- err
+					return
+				}
+				if w.String() != want.String() {
+					errs <- fmt.Errorf("output differs:\n%s", w.String())
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
