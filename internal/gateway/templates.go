@@ -49,6 +49,7 @@ func (rc *request) templateRequest() *awsvtl.Request {
 	c.Stage = rc.api.Stage
 	c.Identity.SourceIP = clientIP(rc.r)
 	c.Identity.UserAgent = rc.r.UserAgent()
+	c.Identity.APIKey, c.Identity.APIKeyID = rc.apiKey, rc.apiKeyID
 	rc.tmplReq = req
 	return req
 }
