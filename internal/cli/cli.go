@@ -114,7 +114,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				// The FlagSet has already printed the usage.
 				return nil, flag.ErrHelp
 			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)

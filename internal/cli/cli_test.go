@@ -16,7 +16,7 @@ func run(args ...string) (int, string, string) {
 func TestHelpOnEveryCommand(t *testing.T) {
 	for name := range commands {
 		code, out, errOut := run(name, "--help")
-		if code != 0 || !strings.HasPrefix(out, "Usage: portico "+name) || errOut != "" {
+		if code != 0 || !strings.HasPrefix(out, "Usage: portico "+name) || strings.Count(out, "Usage:") != 1 || errOut != "" {
 			t.Errorf("portico %s --help: exit %d\n%s%s", name, code, out, errOut)
 		}
 	}
