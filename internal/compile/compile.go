@@ -1,9 +1,11 @@
 // Package compile turns a stage and the frozen deployment it points at into a runtime.API, once,
 // so the data plane only executes: the route tree is built, URIs parsed, stage variables
-// substituted, selection patterns compiled, gateway responses resolved and pre-rendered.
+// substituted, selection patterns compiled, mapping templates parsed, mapping expressions and
+// their JSONPaths compiled, gateway responses resolved and pre-rendered. A template or mapping
+// that does not compile leaves its method answering 500 with the reason; the stage still serves.
 //
-// compile imports the model, runtime, integration parsers, validate and auth/policy; it must
-// never import the store or the gateway.
+// compile imports the model, runtime, integration parsers, validate, auth/policy, vtl and
+// jsonpath; it must never import the store or the gateway.
 package compile
 
 import (

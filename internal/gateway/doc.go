@@ -64,9 +64,13 @@
 //     mapped headers (a multivalueheader source joins its values with ","), plus what API
 //     Gateway itself sends: User-Agent AmazonAPIGateway_{apiId}, Accept: application/json,
 //     X-Amzn-Apigateway-Api-Id and X-Amzn-Trace-Id; the client's Content-Type goes with a body.
-//     The client's own query string and headers are not forwarded. The answer is read whole (up
-//     to the payload limit; more answers 500) and none of its headers reach the client unless
-//     a responseParameters mapping names them.
+//     The client's own query string and headers are not forwarded. A mapping whose source is
+//     absent sets nothing; method.request.body.X and integration.response.body.X map a string
+//     as its characters and anything else as compact JSON, and nothing when the body is not
+//     JSON. timeoutInMillis bounds the exchange up to the answer's head (504 "Endpoint request
+//     timed out"), as for HTTP_PROXY; the answer's body is then read whole, bounded by the
+//     payload limit (more answers 500) but not by time. None of its headers reach the client
+//     unless a responseParameters mapping names them.
 //   - Non-proxy response: the method response carries only mapped headers; a mapped header AWS
 //     reserves (Connection, Content-Length, Date, Server, Authorization, Content-MD5, Expect,
 //     Host, Max-Forwards, Proxy-Authenticate, Trailer, Upgrade, User-Agent, WWW-Authenticate) is
@@ -111,6 +115,6 @@
 //     x-amzn-ErrorType. Unsupported integration types (AWS, AWS_PROXY) answer 500 and log
 //     why, at load and per call.
 //
-// gateway imports the model, store, runtime, compile and integration packages; it must never
-// import the management API, OpenAPI or the command line.
+// gateway imports the model, store, runtime, compile and integration packages and the template
+// engine (vtl, vtl/aws); it must never import the management API, OpenAPI or the command line.
 package gateway
