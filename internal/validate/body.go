@@ -2,8 +2,8 @@ package validate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -100,7 +100,7 @@ func (m *Models) compile(name string) (*Body, error) {
 		}
 		return nil, fmt.Errorf("model %s: %v", name, err)
 	}
-	return newBody(sch), nil
+	return newBody(sch)
 }
 
 // Implicit returns the validator of a method that declares no model: the API's Empty model
@@ -137,22 +137,22 @@ func compileStandalone(schema string) (*Body, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBody(sch), nil
+	return newBody(sch)
 }
 
 // Body validates request bodies against one compiled model. It is immutable and safe for
 // concurrent use.
 type Body struct {
-	schema *jsonschema.Schema
-	// byLocation finds the schemas whose allOf/oneOf counts a message reports.
-	byLocation map[string]*jsonschema.Schema
-	emptyOK    bool
+	root    *node
+	emptyOK bool
 }
 
-func newBody(sch *jsonschema.Schema) *Body {
-	b := &Body{schema: sch, byLocation: map[string]*jsonschema.Schema{}}
-	walk(sch, b.byLocation)
-	return b
+func newBody(sch *jsonschema.Schema) (*Body, error) {
+	root, err := build(sch, map[*jsonschema.Schema]*node{})
+	if err != nil {
+		return nil, err
+	}
+	return &Body{root: root}, nil
 }
 
 // Validate checks a body. It returns ok, or the detail AWS gives as
@@ -168,57 +168,27 @@ func (b *Body) Validate(body []byte) (detail string, ok bool) {
 	if err != nil {
 		return unparsable, false
 	}
-	err = b.schema.Validate(doc)
-	if err == nil {
+	// Most bodies are valid: answer those without building a single message.
+	quiet := walker{quiet: true}
+	if quiet.check(b.root, doc) {
 		return "", true
 	}
-	var verr *jsonschema.ValidationError
-	if !errors.As(err, &verr) {
-		return "[" + err.Error() + "]", false
-	}
-	return "[" + strings.Join(b.messages(verr, doc), ", ") + "]", false
-}
-
-// walk records every schema reachable from s by location.
-func walk(s *jsonschema.Schema, seen map[string]*jsonschema.Schema) {
-	if s == nil {
-		return
-	}
-	if _, ok := seen[s.Location]; ok {
-		return
-	}
-	seen[s.Location] = s
-	for _, sub := range []*jsonschema.Schema{s.Ref, s.Not, s.If, s.Then, s.Else, s.PropertyNames, s.Contains} {
-		walk(sub, seen)
-	}
-	for _, list := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf} {
-		for _, sub := range list {
-			walk(sub, seen)
+	var w walker
+	w.check(b.root, doc)
+	sort.SliceStable(w.msgs, func(i, j int) bool {
+		if w.msgs[i].pointer != w.msgs[j].pointer {
+			return w.msgs[i].pointer < w.msgs[j].pointer
 		}
-	}
-	for _, sub := range s.Properties {
-		walk(sub, seen)
-	}
-	for _, sub := range s.PatternProperties {
-		walk(sub, seen)
-	}
-	if sub, ok := s.AdditionalProperties.(*jsonschema.Schema); ok {
-		walk(sub, seen)
-	}
-	for _, dep := range s.Dependencies {
-		if sub, ok := dep.(*jsonschema.Schema); ok {
-			walk(sub, seen)
+		return w.msgs[i].text < w.msgs[j].text
+	})
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, m := range w.msgs {
+		if i > 0 {
+			sb.WriteString(", ")
 		}
+		sb.WriteString(m.text)
 	}
-	switch items := s.Items.(type) {
-	case *jsonschema.Schema:
-		walk(items, seen)
-	case []*jsonschema.Schema:
-		for _, sub := range items {
-			walk(sub, seen)
-		}
-	}
-	if sub, ok := s.AdditionalItems.(*jsonschema.Schema); ok {
-		walk(sub, seen)
-	}
+	sb.WriteByte(']')
+	return sb.String(), false
 }

@@ -1,0 +1,721 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// maxMessages bounds the messages one body collects: a 10 MB array of wrong items must not
+// produce millions of them.
+const maxMessages = 100
+
+// JSON types as bits, in json-schema-validator's (alphabetical) order.
+const (
+	tArray uint8 = 1 << iota
+	tBoolean
+	tInteger
+	tNull
+	tNumber
+	tObject
+	tString
+)
+
+var typeNames = []struct {
+	bit  uint8
+	name string
+}{{tArray, "array"}, {tBoolean, "boolean"}, {tInteger, "integer"}, {tNull, "null"}, {tNumber, "number"}, {tObject, "object"}, {tString, "string"}}
+
+// node is one draft 4 schema, compiled from the library's schema into what validation reads.
+type node struct {
+	ref *node
+
+	types     uint8 // 0: any
+	typesText string
+	enum      []any
+	enumText  string
+
+	not                *node
+	allOf, anyOf, oneOf []*node
+
+	props        map[string]*node
+	patternProps []patternProp
+	noAdditional bool  // additionalProperties: false
+	additional   *node // additionalProperties: {schema}
+	deps         []dependency
+	required     []string
+	minProps     int
+	maxProps     int // -1: none
+
+	items          *node   // items: {schema}
+	tuple          []*node // items: [schemas]
+	noExtraItems   bool    // additionalItems: false
+	extraItems     *node
+	minItems       int
+	maxItems       int // -1: none
+	unique         bool
+	minLen, maxLen int // maxLen -1: none
+	pattern        jsonschema.Regexp
+	format         *jsonschema.Format
+
+	min, max, exMin, exMax, multipleOf *big.Rat
+}
+
+type patternProp struct {
+	re jsonschema.Regexp
+	n  *node
+}
+
+type dependency struct {
+	prop     string
+	required []string
+	schema   *node
+}
+
+// build converts a compiled schema (and everything it reaches, cycles included) into nodes.
+func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if n, ok := memo[s]; ok {
+		return n, nil
+	}
+	if s.DraftVersion != 4 {
+		return nil, fmt.Errorf("%s: models are JSON Schema draft 4", s.Location)
+	}
+	n := &node{minProps: 0, maxProps: -1, maxItems: -1, maxLen: -1}
+	memo[s] = n
+	var err error
+	one := func(sub *jsonschema.Schema) *node {
+		if err != nil {
+			return nil
+		}
+		var r *node
+		r, err = build(sub, memo)
+		return r
+	}
+	list := func(subs []*jsonschema.Schema) []*node {
+		var out []*node
+		for _, sub := range subs {
+			out = append(out, one(sub))
+		}
+		return out
+	}
+	n.ref = one(s.Ref)
+	if s.Types != nil && !s.Types.IsEmpty() {
+		for _, t := range s.Types.ToStrings() {
+			for _, tn := range typeNames {
+				if tn.name == t {
+					n.types |= tn.bit
+				}
+			}
+		}
+		if n.types&tNumber != 0 {
+			n.types |= tInteger
+		}
+		var names []string
+		for _, tn := range typeNames {
+			if n.types&tn.bit != 0 {
+				names = append(names, tn.name)
+			}
+		}
+		n.typesText = jsonText(names)
+	}
+	if s.Enum != nil {
+		n.enum = s.Enum.Values
+		n.enumText = jsonText(n.enum)
+	}
+	n.not = one(s.Not)
+	n.allOf, n.anyOf, n.oneOf = list(s.AllOf), list(s.AnyOf), list(s.OneOf)
+	if len(s.Properties) > 0 {
+		n.props = map[string]*node{}
+		for k, sub := range s.Properties {
+			n.props[k] = one(sub)
+		}
+	}
+	for re, sub := range s.PatternProperties {
+		n.patternProps = append(n.patternProps, patternProp{re, one(sub)})
+	}
+	sort.Slice(n.patternProps, func(i, j int) bool { return n.patternProps[i].re.String() < n.patternProps[j].re.String() })
+	switch a := s.AdditionalProperties.(type) {
+	case bool:
+		n.noAdditional = !a
+	case *jsonschema.Schema:
+		n.additional = one(a)
+	}
+	for prop, d := range s.Dependencies {
+		switch d := d.(type) {
+		case []string:
+			n.deps = append(n.deps, dependency{prop: prop, required: d})
+		case *jsonschema.Schema:
+			n.deps = append(n.deps, dependency{prop: prop, schema: one(d)})
+		}
+	}
+	sort.Slice(n.deps, func(i, j int) bool { return n.deps[i].prop < n.deps[j].prop })
+	n.required = s.Required
+	if s.MinProperties != nil {
+		n.minProps = *s.MinProperties
+	}
+	if s.MaxProperties != nil {
+		n.maxProps = *s.MaxProperties
+	}
+	switch it := s.Items.(type) {
+	case *jsonschema.Schema:
+		n.items = one(it)
+	case []*jsonschema.Schema:
+		n.tuple = list(it)
+	}
+	switch a := s.AdditionalItems.(type) {
+	case bool:
+		n.noExtraItems = !a
+	case *jsonschema.Schema:
+		n.extraItems = one(a)
+	}
+	if s.MinItems != nil {
+		n.minItems = *s.MinItems
+	}
+	if s.MaxItems != nil {
+		n.maxItems = *s.MaxItems
+	}
+	n.unique = s.UniqueItems
+	if s.MinLength != nil {
+		n.minLen = *s.MinLength
+	}
+	if s.MaxLength != nil {
+		n.maxLen = *s.MaxLength
+	}
+	n.pattern = s.Pattern
+	n.format = s.Format
+	n.min, n.max, n.exMin, n.exMax, n.multipleOf = s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum, s.MultipleOf
+	return n, err
+}
+
+// walker validates one instance. With quiet set it only answers valid or not, stopping at the
+// first failure; otherwise it collects messages (at most maxMessages).
+type walker struct {
+	quiet bool
+	path  []pathTok
+	msgs  []located
+}
+
+type pathTok struct {
+	key   string
+	index int // -1 for an object key
+}
+
+type located struct {
+	pointer string
+	text    string
+}
+
+func (w *walker) full() bool { return len(w.msgs) >= maxMessages }
+
+// fail records a message; it reports whether validation of this instance should stop.
+func (w *walker) fail(format string, args ...any) {
+	if w.quiet || w.full() {
+		return
+	}
+	w.msgs = append(w.msgs, located{pointer: w.pointer(), text: fmt.Sprintf(format, args...)})
+}
+
+func (w *walker) pointer() string {
+	var b strings.Builder
+	for _, t := range w.path {
+		b.WriteByte('/')
+		if t.index >= 0 {
+			b.WriteString(strconv.Itoa(t.index))
+			continue
+		}
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t.key, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
+}
+
+// check validates v against n and reports whether it is valid.
+func (w *walker) check(n *node, v any) bool {
+	if w.full() {
+		return false
+	}
+	ok := true
+	bad := func() bool {
+		ok = false
+		return w.quiet || w.full()
+	}
+	if n.ref != nil && !w.check(n.ref, v) && bad() {
+		return false
+	}
+	t := typeOf(v)
+	if n.types != 0 && n.types&t == 0 {
+		w.fail("instance type (%s) does not match any allowed primitive type (allowed: %s)", typeName(t), n.typesText)
+		if bad() {
+			return false
+		}
+	}
+	if n.enum != nil && !inEnum(n.enum, v) {
+		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(v), n.enumText)
+		if bad() {
+			return false
+		}
+	}
+	if !w.combinators(n, v) && bad() {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if !w.object(n, x) && bad() {
+			return false
+		}
+	case []any:
+		if !w.array(n, x) && bad() {
+			return false
+		}
+	case string:
+		if !w.str(n, x) && bad() {
+			return false
+		}
+	case json.Number:
+		if !w.number(n, x) && bad() {
+			return false
+		}
+	}
+	return ok
+}
+
+// quietly validates v against n without messages.
+func (w *walker) quietly(n *node, v any) bool {
+	q := walker{quiet: true}
+	return q.check(n, v)
+}
+
+func (w *walker) combinators(n *node, v any) bool {
+	ok := true
+	if n.not != nil && w.quietly(n.not, v) {
+		w.fail("instance matched a schema which it should not have")
+		ok = false
+	}
+	if len(n.allOf) > 0 {
+		matched := 0
+		for _, sub := range n.allOf {
+			if w.quietly(sub, v) {
+				matched++
+			} else if w.quiet {
+				return false
+			}
+		}
+		if matched != len(n.allOf) {
+			w.fail("instance failed to match all required schemas (matched only %d out of %d)", matched, len(n.allOf))
+			ok = false
+		}
+	}
+	if len(n.anyOf) > 0 {
+		any := false
+		for _, sub := range n.anyOf {
+			if w.quietly(sub, v) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			w.fail("instance failed to match at least one required schema among %d", len(n.anyOf))
+			ok = false
+		}
+	}
+	if len(n.oneOf) > 0 {
+		matched := 0
+		for _, sub := range n.oneOf {
+			if w.quietly(sub, v) {
+				matched++
+			}
+		}
+		if matched != 1 {
+			w.fail("instance failed to match exactly one schema (matched %d out of %d)", matched, len(n.oneOf))
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (w *walker) object(n *node, obj map[string]any) bool {
+	ok := true
+	if len(obj) < n.minProps {
+		w.fail("object has too few properties (found %d but schema requires at least %d)", len(obj), n.minProps)
+		ok = false
+	}
+	if n.maxProps >= 0 && len(obj) > n.maxProps {
+		w.fail("object has too many properties (found %d but schema requires at most %d)", len(obj), n.maxProps)
+		ok = false
+	}
+	if missing := missingKeys(obj, n.required); missing != nil {
+		w.fail("object has missing required properties (%s)", jsonText(missing))
+		ok = false
+	}
+	for _, d := range n.deps {
+		if _, present := obj[d.prop]; !present {
+			continue
+		}
+		if d.schema != nil {
+			if !w.check(d.schema, obj) {
+				ok = false
+			}
+		} else if missing := missingKeys(obj, d.required); missing != nil {
+			w.fail("property %q of object has missing property dependencies (schema requires %s; missing: %s)",
+				d.prop, jsonText(d.required), jsonText(missing))
+			ok = false
+		}
+	}
+	if !ok && w.quiet {
+		return false
+	}
+	if n.props == nil && n.patternProps == nil && !n.noAdditional && n.additional == nil {
+		return ok
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var extra []string
+	for _, k := range keys {
+		matched := false
+		sub, has := n.props[k]
+		w.path = append(w.path, pathTok{key: k, index: -1})
+		if has {
+			matched = true
+			if !w.check(sub, obj[k]) {
+				ok = false
+			}
+		}
+		for _, pp := range n.patternProps {
+			if pp.re.MatchString(k) {
+				matched = true
+				if !w.check(pp.n, obj[k]) {
+					ok = false
+				}
+			}
+		}
+		if !matched && n.additional != nil && !w.check(n.additional, obj[k]) {
+			ok = false
+		}
+		w.path = w.path[:len(w.path)-1]
+		if !matched && n.noAdditional {
+			extra = append(extra, k)
+		}
+		if !ok && (w.quiet || w.full()) {
+			return false
+		}
+	}
+	if extra != nil {
+		w.fail("object instance has properties which are not allowed by the schema: %s", jsonText(extra))
+		ok = false
+	}
+	return ok
+}
+
+func missingKeys(obj map[string]any, required []string) []string {
+	var missing []string
+	for _, r := range required {
+		if _, ok := obj[r]; !ok {
+			missing = append(missing, r)
+		}
+	}
+	if missing != nil {
+		sort.Strings(missing)
+	}
+	return missing
+}
+
+func (w *walker) array(n *node, arr []any) bool {
+	ok := true
+	if len(arr) < n.minItems {
+		w.fail("array is too short: must have at least %d elements but instance has %d elements", n.minItems, len(arr))
+		ok = false
+	}
+	if n.maxItems >= 0 && len(arr) > n.maxItems {
+		w.fail("array is too long: must have at most %d elements but instance has %d elements", n.maxItems, len(arr))
+		ok = false
+	}
+	if n.tuple != nil && n.noExtraItems && len(arr) > len(n.tuple) {
+		w.fail("array only has %d elements allowed, found %d", len(n.tuple), len(arr))
+		ok = false
+	}
+	if n.unique && hasDuplicates(arr) {
+		w.fail("array must not contain duplicate elements")
+		ok = false
+	}
+	if !ok && w.quiet {
+		return false
+	}
+	for i, item := range arr {
+		var sub *node
+		switch {
+		case n.items != nil:
+			sub = n.items
+		case i < len(n.tuple):
+			sub = n.tuple[i]
+		case n.tuple != nil:
+			sub = n.extraItems
+		}
+		if sub == nil {
+			continue
+		}
+		w.path = append(w.path, pathTok{index: i})
+		if !w.check(sub, item) {
+			ok = false
+		}
+		w.path = w.path[:len(w.path)-1]
+		if !ok && (w.quiet || w.full()) {
+			return false
+		}
+	}
+	return ok
+}
+
+func (w *walker) str(n *node, s string) bool {
+	ok := true
+	if n.minLen > 0 || n.maxLen >= 0 {
+		// Lengths count Unicode code points (json-schema-validator counts UTF-16 units; the two
+		// agree outside the supplementary planes).
+		l := utf8.RuneCountInString(s)
+		if l < n.minLen {
+			w.fail("string %s is too short (length: %d, required minimum: %d)", jsonText(s), l, n.minLen)
+			ok = false
+		}
+		if n.maxLen >= 0 && l > n.maxLen {
+			w.fail("string %s is too long (length: %d, maximum allowed: %d)", jsonText(s), l, n.maxLen)
+			ok = false
+		}
+	}
+	if n.pattern != nil && !n.pattern.MatchString(s) {
+		w.fail("ECMA 262 regex %s does not match input string %s", jsonText(n.pattern.String()), jsonText(s))
+		ok = false
+	}
+	if n.format != nil && n.format.Validate != nil && n.format.Validate(s) != nil {
+		w.fail("%s", formatMessage(n.format.Name, s))
+		ok = false
+	}
+	return ok
+}
+
+func (w *walker) number(n *node, num json.Number) bool {
+	if n.min == nil && n.max == nil && n.exMin == nil && n.exMax == nil && n.multipleOf == nil {
+		return true
+	}
+	r, valid := new(big.Rat).SetString(string(num))
+	if !valid {
+		return true
+	}
+	ok := true
+	if n.min != nil && r.Cmp(n.min) < 0 {
+		w.fail("numeric instance is lower than the required minimum (minimum: %s, found: %s)", ratText(n.min), num)
+		ok = false
+	}
+	if n.exMin != nil && r.Cmp(n.exMin) <= 0 {
+		w.fail("numeric instance is not strictly greater than the required minimum %s", ratText(n.exMin))
+		ok = false
+	}
+	if n.max != nil && r.Cmp(n.max) > 0 {
+		w.fail("numeric instance is greater than the required maximum (maximum: %s, found: %s)", ratText(n.max), num)
+		ok = false
+	}
+	if n.exMax != nil && r.Cmp(n.exMax) >= 0 {
+		w.fail("numeric instance is not strictly lower than the required maximum %s", ratText(n.exMax))
+		ok = false
+	}
+	if n.multipleOf != nil && n.multipleOf.Sign() != 0 {
+		if q := new(big.Rat).Quo(r, n.multipleOf); !q.IsInt() {
+			w.fail("remainder of division is not zero (%s / %s)", num, ratText(n.multipleOf))
+			ok = false
+		}
+	}
+	return ok
+}
+
+func formatMessage(format, s string) string {
+	q := jsonText(s)
+	switch format {
+	case "date-time":
+		return "string " + q + " is invalid against requested date format(s) [yyyy-MM-dd'T'HH:mm:ssZ, yyyy-MM-dd'T'HH:mm:ss.[0-9]{1,12}Z]"
+	case "email":
+		return "string " + q + " is not a valid email address"
+	case "hostname":
+		return "string " + q + " is not a valid hostname"
+	case "ipv4":
+		return "string " + q + " is not a valid IPv4 address"
+	case "ipv6":
+		return "string " + q + " is not a valid IPv6 address"
+	case "uri":
+		return "string " + q + " is not a valid URI"
+	case "regex":
+		return "string " + q + " is not a valid ECMA 262 regular expression"
+	}
+	return "string " + q + " is not a valid " + format
+}
+
+// typeOf is a value's JSON type; a number written without fraction or exponent is an integer,
+// as json-schema-validator reads it.
+func typeOf(v any) uint8 {
+	switch n := v.(type) {
+	case nil:
+		return tNull
+	case bool:
+		return tBoolean
+	case string:
+		return tString
+	case []any:
+		return tArray
+	case map[string]any:
+		return tObject
+	case json.Number:
+		if strings.ContainsAny(string(n), ".eE") {
+			return tNumber
+		}
+		return tInteger
+	}
+	return tNumber
+}
+
+func typeName(t uint8) string {
+	for _, tn := range typeNames {
+		if tn.bit == t {
+			return tn.name
+		}
+	}
+	return "number"
+}
+
+// equal compares JSON values, numbers by value (1 equals 1.0).
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !equal(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		if x == y {
+			return true
+		}
+		rx, okx := new(big.Rat).SetString(string(x))
+		ry, oky := new(big.Rat).SetString(string(y))
+		return okx && oky && rx.Cmp(ry) == 0
+	}
+	return a == b
+}
+
+func inEnum(values []any, v any) bool {
+	for _, e := range values {
+		if equal(e, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDuplicates reports whether two items of arr are equal: pairwise for short arrays, by a
+// canonical key otherwise, so a long array costs linear time.
+func hasDuplicates(arr []any) bool {
+	if len(arr) <= 16 {
+		for i := 1; i < len(arr); i++ {
+			for j := 0; j < i; j++ {
+				if equal(arr[i], arr[j]) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(arr))
+	var b strings.Builder
+	for _, item := range arr {
+		b.Reset()
+		canonical(&b, item)
+		k := b.String()
+		if _, dup := seen[k]; dup {
+			return true
+		}
+		seen[k] = struct{}{}
+	}
+	return false
+}
+
+// canonical writes a key that equal values share: object keys sorted, numbers normalised.
+func canonical(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for _, k := range keys {
+			b.WriteString(strconv.Quote(k))
+			b.WriteByte(':')
+			canonical(b, x[k])
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for _, item := range x {
+			canonical(b, item)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case json.Number:
+		if r, ok := new(big.Rat).SetString(string(x)); ok {
+			b.WriteString(r.RatString())
+		} else {
+			b.WriteString(string(x))
+		}
+	case string:
+		b.WriteString(strconv.Quote(x))
+	default:
+		fmt.Fprint(b, x)
+	}
+}
+
+// jsonText writes v as compact JSON.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func ratText(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
