@@ -41,7 +41,7 @@ type node struct {
 	enum      []any
 	enumText  string
 
-	not                *node
+	not                 *node
 	allOf, anyOf, oneOf []*node
 
 	props        map[string]*node
