@@ -30,7 +30,7 @@ func (*util) Call(method string, args []any) (any, error) {
 	s := vtl.ToString(args[0])
 	switch method {
 	case "escapeJavaScript":
-		return EscapeJavaScript(s), nil
+		return same(args[0], s, EscapeJavaScript(s)), nil
 	case "parseJson":
 		v, err := jsonpath.Decode([]byte(s), model{})
 		if err != nil {
@@ -38,7 +38,7 @@ func (*util) Call(method string, args []any) (any, error) {
 		}
 		return v, nil
 	case "urlEncode":
-		return URLEncode(s), nil
+		return same(args[0], s, URLEncode(s)), nil
 	case "urlDecode":
 		return URLDecode(s)
 	case "base64Encode":
@@ -47,6 +47,15 @@ func (*util) Call(method string, args []any) (any, error) {
 		return base64Decode(s)
 	}
 	return nil, vtl.ErrNoMethod
+}
+
+// same returns arg itself when the function left its string unchanged, so the common case of
+// nothing to escape costs no new boxed value.
+func same(arg any, in, out string) any {
+	if _, ok := arg.(string); ok && in == out {
+		return arg
+	}
+	return out
 }
 
 // EscapeJavaScript escapes s as Apache Commons Lang's escapeJavaScript does, which is what
