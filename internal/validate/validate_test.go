@@ -190,3 +190,20 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	})
 }
+
+// A body with a great many faults yields at most maxMessages of them.
+func TestMessagesAreBounded(t *testing.T) {
+	m := NewModels(testAPI, map[string]*model.Model{"S": {Name: "S", Schema: `{"type":"array","items":{"type":"string"}}`}})
+	b, err := m.Body("S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail, ok := b.Validate([]byte("[" + strings.Repeat("1,", 10000) + "1]"))
+	if ok || strings.Count(detail, "instance type (integer)") != maxMessages {
+		t.Errorf("ok=%v, %d messages", ok, strings.Count(detail, "instance type"))
+	}
+	if _, err := NewModels(testAPI, map[string]*model.Model{"D7": {Name: "D7",
+		Schema: `{"$schema":"http://json-schema.org/draft-07/schema#","const":1}`}}).Body("D7"); err == nil {
+		t.Errorf("a draft 7 model compiled")
+	}
+}
