@@ -62,13 +62,14 @@ type macroDef struct {
 }
 
 // macroCallNode calls m; a call to a macro the template never defines (m nil) prints its
-// source text, as Velocity does.
+// source text, literal (with the newline the call swallowed), as Velocity does.
 type macroCallNode struct {
 	pos
-	name string
-	m    *macroDef
-	args []expr
-	src  string
+	name    string
+	m       *macroDef
+	args    []expr
+	src     string
+	literal string
 }
 
 // Expressions.

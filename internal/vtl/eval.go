@@ -141,11 +141,16 @@ func (r *renderer) walk(e *refExpr, chain []accessor) (any, error) {
 		}
 		a := &chain[i]
 		if d, ok := v.(*defined); ok {
+			// A #define block has only toString(), as Velocity's Block.Reference.
+			if a.kind != accMethod || a.name != "toString" || len(a.args) != 0 {
+				return nil, nil
+			}
 			s, err := r.definedString(d)
 			if err != nil {
 				return nil, err
 			}
 			v = s
+			continue
 		}
 		switch a.kind {
 		case accProp:
@@ -155,7 +160,9 @@ func (r *renderer) walk(e *refExpr, chain []accessor) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			v = index(v, k)
+			if v, err = index(v, k); err != nil {
+				return nil, r.errorf(a.pos, "%s", err.Error())
+			}
 		case accMethod:
 			// Arguments live on the renderer's stack, reused across calls: Object.Call must
 			// not keep the slice.

@@ -46,25 +46,40 @@ func property(v any, name string) any {
 	return nil
 }
 
-// index resolves $v[k]: a list element (null out of range), a map entry, or a host property.
-func index(v any, k any) any {
+// index resolves $v[k]: a list element (a negative index counts from the end; out of range
+// throws, as in Velocity 1.7), a map entry, or a host property.
+func index(v any, k any) (any, error) {
+	var items []any
 	switch x := v.(type) {
 	case *List:
-		if i, ok := toInt(k); ok && i >= 0 && i < int64(len(x.Items)) {
-			return x.Items[i]
-		}
+		items = x.Items
 	case []any:
-		if i, ok := toInt(k); ok && i >= 0 && i < int64(len(x)) {
-			return x[i]
-		}
+		items = x
 	case *Map:
-		r, _ := x.Get(ToString(k))
-		return r
+		s, ok := k.(string)
+		if !ok {
+			// Java: a map with string keys has no entry for an Integer.
+			return nil, nil
+		}
+		r, _ := x.Get(s)
+		return r, nil
 	case Object:
 		r, _ := x.Property(ToString(k))
-		return r
+		return r, nil
+	default:
+		return nil, nil
 	}
-	return nil
+	i, ok := toInt(k)
+	if !ok {
+		return nil, nil
+	}
+	if i < 0 {
+		i += int64(len(items))
+	}
+	if i < 0 || i >= int64(len(items)) {
+		return nil, throw("index %s out of bounds for length %d", ToString(k), len(items))
+	}
+	return items[i], nil
 }
 
 func argString(args []any, i int) (string, bool) {
@@ -305,15 +320,21 @@ func mapMethod(m *Map, name string, args []any, limit int) (any, error) {
 		a := args[0]
 		switch name {
 		case "get":
-			v, _ := m.Get(ToString(a))
+			k, _ := a.(string)
+			v, _ := m.Get(k)
 			return v, nil
 		case "containsKey":
-			_, ok := m.Get(ToString(a))
-			return ok, nil
+			k, isString := a.(string)
+			_, ok := m.Get(k)
+			return ok && isString, nil
 		case "containsValue":
 			return indexOf(m.vals, a) >= 0, nil
 		case "remove":
-			return m.Remove(ToString(a)), nil
+			k, ok := a.(string)
+			if !ok {
+				return nil, nil
+			}
+			return m.Remove(k), nil
 		case "putAll":
 			o, ok := a.(*Map)
 			if !ok {

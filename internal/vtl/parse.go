@@ -230,6 +230,10 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 			if !ok {
 				tb.txt = append(tb.txt, '$')
 				p.i++
+				// Velocity drops the '!' of a "$!" that starts no reference.
+				if p.at(p.i) == '!' && p.at(p.i+1) != '{' {
+					p.i++
+				}
 				continue
 			}
 			tb.add(ref)
@@ -271,19 +275,18 @@ func (p *parser) parseRefNode() (node, bool, error) {
 	return &refNode{ref: ref, src: p.src[start:p.i]}, true, nil
 }
 
-// directiveAt reports whether a directive or a macro call starts at off (a '#').
+// directiveAt reports whether a directive, or a call of a macro defined so far, starts at off
+// (a '#'): what a backslash before it escapes.
 func (p *parser) directiveAt(off int) bool {
-	w, e := p.directiveWord(off)
+	w, _ := p.directiveWord(off)
 	switch w {
 	case "":
 		return false
 	case "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "define", "macro":
 		return true
 	}
-	for e < p.end && (p.src[e] == ' ' || p.src[e] == '\t') {
-		e++
-	}
-	return p.at(e) == '('
+	_, ok := p.b.macros[w]
+	return ok
 }
 
 // directiveWord reads #word or #{word} at off (a '#'); it returns "" if there is none.
@@ -326,9 +329,11 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		}
 		return nil, "", nil
 	case '*':
+		// An unterminated comment runs to the end, as in Velocity.
 		e := strings.Index(p.src[p.i+2:p.end], "*#")
 		if e < 0 {
-			return nil, "", p.errAt(start, "unterminated #* comment")
+			p.i = p.end
+			return nil, "", nil
 		}
 		p.i += 2 + e + 2
 		return nil, "", nil
@@ -410,7 +415,7 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		if err == nil {
 			src := p.src[start:p.i]
 			p.gobbleNewline()
-			call := &macroCallNode{pos: p.posAt(start), name: w, args: args, src: src}
+			call := &macroCallNode{pos: p.posAt(start), name: w, args: args, src: src, literal: p.src[start:p.i]}
 			p.b.calls = append(p.b.calls, call)
 			return call, "", nil
 		}

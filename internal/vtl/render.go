@@ -284,6 +284,9 @@ func (r *renderer) set(n *setNode) error {
 			return r.putMap(last.pos, b, ToString(k), v)
 		case *List:
 			i, ok := toInt(k)
+			if ok && i < 0 {
+				i += int64(len(b.Items))
+			}
 			if !ok || i < 0 || i >= int64(len(b.Items)) {
 				return r.errorf(last.pos, "index %s out of range for a list of size %d", ToString(k), len(b.Items))
 			}
@@ -435,7 +438,7 @@ func (r *renderer) foreach(n *foreachNode) error {
 
 func (r *renderer) callMacro(n *macroCallNode) error {
 	if n.m == nil {
-		r.out = append(r.out, n.src...)
+		r.out = append(r.out, n.literal...)
 		return r.checkOutput(n.pos)
 	}
 	args := make([]any, len(n.args))

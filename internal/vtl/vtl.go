@@ -52,7 +52,7 @@
 //   - == compares numbers by value, values of one kind with Java's equals, values of different
 //     kinds by their string forms; null equals only null. < > <= >= compare numbers only.
 //   - A macro may be called before its definition; a call to a macro the template never defines
-//     prints its source text.
+//     prints its source text. A #define block has only toString().
 //   - Java strings count UTF-16 units: length(), substring() and indexOf() do too. Regular
 //     expressions (matches, replaceAll, replaceFirst, split) run on Go's RE2: the common Java
 //     syntax works; lookaround and backreferences are a *RenderError, as a Java exception is.
@@ -64,8 +64,11 @@
 //     text. An escaped reference (\$a) keeps Velocity's rule: $a if defined, \$a otherwise.
 //   - A #foreach of more than Limits.MaxLoopIterations (1000, API Gateway's quota) items is a
 //     *RenderError rather than a silently shortened loop, so the overrun is visible.
-//   - An index out of range ($list[9]) and a method a value lacks yield null; a Java method that
-//     would throw (substring out of range, list.get out of range) is a *RenderError.
+//   - A method a value lacks yields null; a Java method that would throw (substring or
+//     list.get out of range) is a *RenderError, and so is an index out of range ($list[9]),
+//     as in Velocity 1.7, where a negative index counts from the end ($list[-1]).
+//   - Maps have string keys: a key of another kind finds nothing ($m[1], $m.get(1)), as in
+//     Java for a map read from JSON; put() stores other keys by their string form.
 //   - Macro arguments are passed by value (Velocity 1.7 passes them by name); a #set inside a
 //     macro writes to the caller's variables, as with Velocity 1.7's default global scope.
 //   - split() returns a list, which prints as [a, b]; Java returns an array, which would print
