@@ -2,6 +2,7 @@ package aws
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -133,4 +134,18 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkDecodeBodyStdlib decodes the same payload with encoding/json into interface{}: a
+// yardstick for the machine the figures come from.
+func BenchmarkDecodeBodyStdlib(b *testing.B) {
+	body := benchBody(100)
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

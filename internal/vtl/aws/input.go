@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -171,7 +172,8 @@ func (in *input) document() (any, error) {
 		return in.doc, in.docErr
 	}
 	in.decoded = true
-	b := in.body
+	// A byte order mark is not part of the document, as Java's JSON readers agree.
+	b := bytes.TrimPrefix(in.body, []byte("\xef\xbb\xbf"))
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
