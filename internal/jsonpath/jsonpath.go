@@ -33,7 +33,6 @@ package jsonpath
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Path is a compiled JSONPath. It is immutable and safe for concurrent use.
@@ -454,43 +453,4 @@ func (p *parser) parseIndexes() (segment, error) {
 		return segment{kind: segIndexes, indexes: idx}, p.expect(']')
 	}
 	return segment{kind: segIndex, index: first}, p.expect(']')
-}
-
-// describe is used by error messages and tests: the canonical form of a compiled path.
-func (p *Path) describe() string {
-	var b strings.Builder
-	b.WriteByte('$')
-	for _, s := range p.segs {
-		if s.deep {
-			b.WriteString("..")
-		}
-		switch s.kind {
-		case segName:
-			fmt.Fprintf(&b, "[%q]", s.name)
-		case segNames:
-			fmt.Fprintf(&b, "%q", s.names)
-		case segWildcard:
-			b.WriteString("[*]")
-		case segIndex:
-			fmt.Fprintf(&b, "[%d]", s.index)
-		case segIndexes:
-			fmt.Fprintf(&b, "%v", s.indexes)
-		case segSlice:
-			b.WriteByte('[')
-			if s.hasFrom {
-				fmt.Fprintf(&b, "%d", s.from)
-			}
-			b.WriteByte(':')
-			if s.hasTo {
-				fmt.Fprintf(&b, "%d", s.to)
-			}
-			b.WriteByte(']')
-		case segFilter:
-			fmt.Fprintf(&b, "[?(%s)]", s.filter)
-		}
-	}
-	if p.fn != fnNone {
-		fmt.Fprintf(&b, ".%s()", fnNames[p.fn])
-	}
-	return b.String()
 }

@@ -2,6 +2,7 @@ package jsonpath
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -220,4 +221,43 @@ func TestVisitBudget(t *testing.T) {
 	if v, ok := MustCompile(`$..a`).Eval(doc, Plain); !ok || len(v.([]any)) != 900 {
 		t.Fatalf("$..a: %v", ok)
 	}
+}
+
+// describe prints the canonical form of a compiled path, to show what the parser read.
+func (p *Path) describe() string {
+	var b strings.Builder
+	b.WriteByte('$')
+	for _, s := range p.segs {
+		if s.deep {
+			b.WriteString("..")
+		}
+		switch s.kind {
+		case segName:
+			fmt.Fprintf(&b, "[%q]", s.name)
+		case segNames:
+			fmt.Fprintf(&b, "%q", s.names)
+		case segWildcard:
+			b.WriteString("[*]")
+		case segIndex:
+			fmt.Fprintf(&b, "[%d]", s.index)
+		case segIndexes:
+			fmt.Fprintf(&b, "%v", s.indexes)
+		case segSlice:
+			b.WriteByte('[')
+			if s.hasFrom {
+				fmt.Fprintf(&b, "%d", s.from)
+			}
+			b.WriteByte(':')
+			if s.hasTo {
+				fmt.Fprintf(&b, "%d", s.to)
+			}
+			b.WriteByte(']')
+		case segFilter:
+			fmt.Fprintf(&b, "[?(%s)]", s.filter)
+		}
+	}
+	if p.fn != fnNone {
+		fmt.Fprintf(&b, ".%s()", fnNames[p.fn])
+	}
+	return b.String()
 }
