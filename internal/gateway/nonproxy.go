@@ -154,9 +154,9 @@ func (rc *request) nonProxyURI(t *runtime.HTTPTarget) string {
 		if !p.Param {
 			b.WriteString(p.Text)
 		} else if v, ok := rc.pathOverride(p); ok {
-			b.WriteString(v)
+			appendPathValue(&b, v)
 		} else if v, ok := rc.source(p.Source, nil); ok {
-			b.WriteString(v)
+			appendPathValue(&b, v)
 		}
 	}
 	sep := byte('?')
@@ -165,13 +165,17 @@ func (rc *request) nonProxyURI(t *runtime.HTTPTarget) string {
 		b.WriteString(s)
 		sep = '&'
 	}
-	for _, p := range t.Query {
-		if !p.Param {
-			if p.Text != "" {
-				add(p.Text)
+	if len(t.Query) > 0 {
+		var q strings.Builder
+		for _, p := range t.Query {
+			if !p.Param {
+				q.WriteString(p.Text)
+			} else if v, ok := rc.source(p.Source, nil); ok {
+				appendPathValue(&q, v)
 			}
-		} else if v, ok := rc.source(p.Source, nil); ok && v != "" {
-			add(v)
+		}
+		if q.Len() > 0 {
+			add(q.String())
 		}
 	}
 	for _, q := range t.QueryParams {
@@ -223,7 +227,33 @@ func (rc *request) nonProxyHeader(t *runtime.HTTPTarget, hasBody bool) http.Head
 	for _, o := range rc.overrides.header {
 		h[http.CanonicalHeaderKey(o.Name)] = o.Values
 	}
+	// The client writes the framing and Host itself; a mapped copy would contradict it.
+	for _, k := range framingHeaders {
+		delete(h, k)
+	}
 	return h
+}
+
+// framingHeaders are request headers a mapping or override may not set (in canonical form):
+// the upstream client writes Host and the body's framing, and AWS forwards none of the others.
+var framingHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+	"Proxy-Connection", "Te", "Trailer", "Upgrade", "Expect", "Max-Forwards"}
+
+// appendPathValue appends a value to the upstream path, percent-encoding the bytes a request
+// line cannot carry (spaces, controls, non-ASCII) and those that would end the path (? and #).
+// Existing escapes are kept: a route parameter arrives as the client encoded it.
+func appendPathValue(b *strings.Builder, v string) {
+	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '?' || c == '#' {
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xf])
+			continue
+		}
+		b.WriteByte(c)
+	}
 }
 
 // respond selects the integration response for a non-proxy result and writes the method

@@ -73,25 +73,27 @@ func TestHTTPRequestMapping(t *testing.T) {
 	doc := newDoc(
 		&model.Resource{Id: "pets01", Path: "/pets/{petId}", ResourceMethods: map[string]*model.Method{
 			"POST": httpMethod("POST", "PUT", "http://${stageVariables.backend}/store/{id}/{fixed}?static=1", map[string]string{
-				"integration.request.path.id":             "method.request.path.petId",
-				"integration.request.path.fixed":          "'lit%2Fpart'",
-				"integration.request.querystring.q":       "method.request.querystring.q",
-				"integration.request.querystring.tags":    "method.request.multivaluequerystring.tag",
-				"integration.request.querystring.absent":  "method.request.querystring.nothere",
-				"integration.request.header.X-From":       "method.request.header.X-In",
-				"integration.request.header.X-Multi":      "method.request.multivalueheader.X-M",
-				"integration.request.header.X-Lit":        "'lit'",
-				"integration.request.header.X-Stage":      "stageVariables.color",
-				"integration.request.header.X-Ctx":        "context.requestId",
-				"integration.request.header.X-Path":       "context.resourcePath",
-				"integration.request.header.X-Body":       "method.request.body",
-				"integration.request.header.X-Name":       "method.request.body.pet.name",
-				"integration.request.header.X-Tags":       "method.request.body.pet.tags",
-				"integration.request.header.X-First-Tag":  "method.request.body.pet.tags[0]",
-				"integration.request.header.X-None":       "method.request.body.nothing",
-				"integration.request.header.Accept":       "'text/plain'",
-				"integration.request.querystring.stage":   "context.stage",
-				"integration.request.querystring.encoded": "'a b&c'",
+				"integration.request.path.id":               "method.request.path.petId",
+				"integration.request.path.fixed":            "'lit%2Fpart x?'",
+				"integration.request.header.Host":           "'evil.example'",
+				"integration.request.header.Content-Length": "'999'",
+				"integration.request.querystring.q":         "method.request.querystring.q",
+				"integration.request.querystring.tags":      "method.request.multivaluequerystring.tag",
+				"integration.request.querystring.absent":    "method.request.querystring.nothere",
+				"integration.request.header.X-From":         "method.request.header.X-In",
+				"integration.request.header.X-Multi":        "method.request.multivalueheader.X-M",
+				"integration.request.header.X-Lit":          "'lit'",
+				"integration.request.header.X-Stage":        "stageVariables.color",
+				"integration.request.header.X-Ctx":          "context.requestId",
+				"integration.request.header.X-Path":         "context.resourcePath",
+				"integration.request.header.X-Body":         "method.request.body",
+				"integration.request.header.X-Name":         "method.request.body.pet.name",
+				"integration.request.header.X-Tags":         "method.request.body.pet.tags",
+				"integration.request.header.X-First-Tag":    "method.request.body.pet.tags[0]",
+				"integration.request.header.X-None":         "method.request.body.nothing",
+				"integration.request.header.Accept":         "'text/plain'",
+				"integration.request.querystring.stage":     "context.stage",
+				"integration.request.querystring.encoded":   "'a b&c'",
 			}, nil, ok, "200")}},
 	)
 	e.deploy(doc, "dep001", "prod", map[string]string{"backend": host, "color": "blue"})
@@ -109,7 +111,7 @@ func TestHTTPRequestMapping(t *testing.T) {
 	if r.header.Get("Content-Type") != "application/json" || r.header.Get("X-Backend") != "" || r.header.Get("Server") != "" {
 		t.Errorf("response headers leak the backend's: %v", r.header)
 	}
-	wantURI := "/store/42/lit%2Fpart?static=1&encoded=a+b%26c&q=x+y&stage=prod&tags=a&tags=b"
+	wantURI := "/store/42/lit%2Fpart%20x%3F?static=1&encoded=a+b%26c&q=x+y&stage=prod&tags=a&tags=b"
 	if got.Method != "PUT" || got.URI != wantURI || got.Host != host || got.Body != reqBody {
 		t.Errorf("upstream request: %s %s host %s body %q, want PUT %s", got.Method, got.URI, got.Host, got.Body, wantURI)
 	}
