@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"flag"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -167,6 +168,17 @@ func goldenCases(backend string) []goldenCase {
 	return []goldenCase{
 		{name: "petstore-list", path: "/pets", verb: "GET",
 			method: httpMethod("GET", "GET", backend+"/pets", nil, nil, one(resp("200", "", nil, json(petStoreList))), "200"), json: true},
+		{name: "petstore-descriptions", path: "/pets-described", verb: "GET",
+			method: httpMethod("GET", "GET", backend+"/pets", nil, nil, one(resp("200", "", nil, json(`#set($inputRoot = $input.path('$'))
+[
+#foreach($elem in $inputRoot)
+  {
+    "description" : "Item $elem.id is a $elem.type.",
+    "askingPrice" : $elem.price
+  }#if($foreach.hasNext),#end
+
+#end
+]`))), "200"), json: true},
 		{name: "method-request-passthrough", path: "/pets/{petId}", call: "/pets/42?q=a%20b&q=last&flag", verb: "POST",
 			header: map[string]string{"Content-Type": "application/json", "X-Quote": `say "hi" & 'bye'`},
 			body:   `{"name": "Rex", "tags": ["a", "b"], "n": 1.50}`,
@@ -239,8 +251,10 @@ func TestNonProxyGolden(t *testing.T) {
 	e := newEnv(t, Options{AccountID: "123456789012"})
 	cases := goldenCases(rb.URL)
 	var resources []*model.Resource
-	for i, c := range cases {
-		resources = append(resources, &model.Resource{Id: "gold" + strconv.Itoa(10+i), Path: c.path,
+	for _, c := range cases {
+		// The id is derived from the name so that adding a case changes no other transcript.
+		id := strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(c.name))), 36)
+		resources = append(resources, &model.Resource{Id: id, Path: c.path,
 			ResourceMethods: map[string]*model.Method{c.verb: c.method}})
 	}
 	doc := newDoc(resources...)
