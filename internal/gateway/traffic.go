@@ -226,8 +226,8 @@ func (g *Gateway) startTraffic() error {
 	}
 	t.quota = g.opts.Quota
 	if t.quota == nil {
-		q := mem.NewQuota()
-		t.quota, t.book = q, newQuotaBook(g.st, q)
+		t.book = newQuotaBook(g.st)
+		t.quota = t.book.q
 	}
 	if err := t.book.load(); err != nil {
 		return fmt.Errorf("gateway: load usage counts: %w", err)

@@ -769,7 +769,7 @@ func (s *server) updateUsage(c *call) (int, any, error) {
 		now := time.Now()
 		cur := q.PeriodStart(now)
 		if !rec.PeriodStart.Equal(cur) {
-			rec.PeriodStart, rec.Used = model.Epoch{Time: cur}, 0
+			rec.PeriodStart, rec.Used, rec.Reserved = model.Epoch{Time: cur}, 0, 0
 		}
 		limit := plan.QuotaLimit(cur)
 		rules := []patchRule{{path: "/remaining", ops: replaceOnly, apply: func(p patch) error {
@@ -778,6 +778,7 @@ func (s *server) updateUsage(c *call) (int, any, error) {
 				return badRequest("Invalid remaining value %s: must be a non-negative integer", p.value)
 			}
 			rec.Used = max(limit-n, 0)
+			rec.Reserved = rec.Used
 			return nil
 		}}}
 		if err := applyPatch(c, "updateUsageInput", rules); err != nil {

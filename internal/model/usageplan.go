@@ -98,10 +98,13 @@ type UsagePlanKey struct {
 
 // UsageRecord is what one key used under one plan: the count of the current quota period and a
 // count per day (yyyy-mm-dd) for GetUsage. Rev grows when the management API sets the count
-// (UpdateUsage), so the data plane knows to adopt it rather than add to it.
+// (UpdateUsage), so the data plane knows to adopt it rather than add to it. Reserved is how far
+// the data plane may have counted in the period: it records room before using it, so after a
+// crash the count is taken to be Reserved, never less than what was served.
 type UsageRecord struct {
 	PeriodStart Epoch            `json:"periodStart,omitzero"`
 	Used        int64            `json:"used"`
+	Reserved    int64            `json:"reserved,omitempty"`
 	Days        map[string]int64 `json:"days,omitempty"`
 	Rev         int64            `json:"rev,omitempty"`
 }

@@ -10,7 +10,9 @@
 // caller counts (a usage plan and an API key); the caller drops the keys it no longer uses with
 // Forget. The counter keeps what it counted since the last Drain apart from what was persisted,
 // so a caller can persist counts in batches and adopt a count set elsewhere (Set) without losing
-// requests counted in between.
+// requests counted in between. Given a Reserver, a counter counts only within room the Reserver
+// recorded beforehand (asking for about two seconds of the key's traffic at a time), so a caller
+// that persists reservations never under-counts, even when it stops without persisting counts.
 //
 // mem imports only the standard library and state.
 package mem
@@ -143,8 +145,21 @@ func (l *Limiter) Len() int {
 
 // Quota is an in-process, exact state.QuotaCounter.
 type Quota struct {
-	shards [shardCount]quotaShard
+	shards  [shardCount]quotaShard
+	reserve Reserver
 }
+
+// Reserver makes counts durable before they are made: it records, where it survives a crash,
+// that key may count at least want more requests in period than used, and returns the ceiling
+// up to which Take may now count without asking again (at least used+want on success).
+type Reserver func(key string, period, used, want int64) (ceiling int64, err error)
+
+// minReservation is the smallest reservation asked for; a busy key asks for two seconds of its
+// recent rate.
+const (
+	minReservation  = 64
+	reservationSpan = 2 * time.Second
+)
 
 type quotaShard struct {
 	mu       sync.Mutex
@@ -153,17 +168,23 @@ type quotaShard struct {
 }
 
 // counter is one key's count: base was persisted (or adopted), pending was counted since the
-// last Drain. prevPending holds a finished period's counts not yet drained.
+// last Drain. prevPending holds a finished period's counts not yet drained. With a Reserver,
+// ceiling is how far the count may go before more is reserved; reservedAt and taken (since
+// then) give the key's recent rate.
 type counter struct {
 	period, base, pending   int64
 	prevPeriod, prevPending int64
+	ceiling                 int64
+	reservedAt, taken       int64
 }
 
 var _ state.QuotaCounter = (*Quota)(nil)
 
-// NewQuota returns an empty Quota.
-func NewQuota() *Quota {
-	q := &Quota{}
+// NewQuota returns an empty Quota. With a Reserver, a count is never made before the Reserver
+// has recorded room for it, so counts persisted elsewhere survive a crash without ever being
+// under-counted; nil counts in memory alone.
+func NewQuota(reserve Reserver) *Quota {
+	q := &Quota{reserve: reserve}
 	for i := range q.shards {
 		q.shards[i].counters = map[string]*counter{}
 	}
@@ -181,23 +202,49 @@ func (sh *quotaShard) at(key string, period int64) *counter {
 		if c.pending > 0 {
 			c.prevPeriod, c.prevPending = c.period, c.pending
 		}
-		c.period, c.base, c.pending = period, 0, 0
+		c.period, c.base, c.pending, c.ceiling = period, 0, 0, 0
 	}
 	return c
 }
 
 // Take implements state.QuotaCounter. A period older than the key's current one (the clock went
-// back) counts in the current one.
+// back) counts in the current one. When the key's reservation is used up, Take asks the
+// Reserver for more, without holding the shard; if that fails the request is not counted and
+// Take reports false.
 func (q *Quota) Take(key string, period, limit int64) bool {
 	sh := &q.shards[shardOf(key)]
 	sh.mu.Lock()
 	c := sh.at(key, period)
-	ok := c.base+c.pending < limit
-	if ok {
-		c.pending++
+	period = c.period
+	for {
+		used := c.base + c.pending
+		if used >= limit {
+			sh.mu.Unlock()
+			return false
+		}
+		if q.reserve == nil || used < c.ceiling {
+			c.pending++
+			c.taken++
+			sh.mu.Unlock()
+			return true
+		}
+		now := time.Now().UnixNano()
+		want := int64(minReservation)
+		if elapsed := now - c.reservedAt; c.reservedAt != 0 && elapsed > 0 {
+			want = max(want, c.taken*int64(reservationSpan)/elapsed)
+		}
+		want = min(want, limit-used)
+		c.reservedAt, c.taken = now, 0
+		sh.mu.Unlock()
+		ceiling, err := q.reserve(key, period, used, want)
+		sh.mu.Lock()
+		c = sh.at(key, period)
+		if err != nil || c.period != period {
+			sh.mu.Unlock()
+			return false
+		}
+		c.ceiling = max(c.ceiling, ceiling)
 	}
-	sh.mu.Unlock()
-	return ok
 }
 
 // Used implements state.QuotaCounter.
@@ -212,14 +259,14 @@ func (q *Quota) Used(key string, period int64) int64 {
 	return c.base + c.pending
 }
 
-// Set makes used the persisted count of key in period, keeping what was counted since the last
-// Drain on top of it when the period is the same.
-func (q *Quota) Set(key string, period, used int64) {
+// Set makes used the persisted count of key in period and ceiling its reservation, keeping what
+// was counted since the last Drain on top of it when the period is the same.
+func (q *Quota) Set(key string, period, used, ceiling int64) {
 	sh := &q.shards[shardOf(key)]
 	sh.mu.Lock()
 	c := sh.at(key, period)
 	if c.period == period {
-		c.base = used
+		c.base, c.ceiling = used, ceiling
 	}
 	sh.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package mem
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -108,7 +109,7 @@ func TestLimiterConcurrentExact(t *testing.T) {
 }
 
 func TestQuotaExactUnderConcurrency(t *testing.T) {
-	q := NewQuota()
+	q := NewQuota(nil)
 	var ok atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
@@ -129,7 +130,7 @@ func TestQuotaExactUnderConcurrency(t *testing.T) {
 }
 
 func TestQuotaPeriodsDrainRestoreSet(t *testing.T) {
-	q := NewQuota()
+	q := NewQuota(nil)
 	for range 3 {
 		q.Take("k", 100, 5)
 	}
@@ -151,7 +152,7 @@ func TestQuotaPeriodsDrainRestoreSet(t *testing.T) {
 	}
 	// Set adopts a count from elsewhere, keeping what was counted since the last drain.
 	q.Take("k", 100, 5)
-	q.Set("k", 100, 1)
+	q.Set("k", 100, 1, 0)
 	if q.Used("k", 100) != 2 {
 		t.Fatalf("used %d after set, want 2", q.Used("k", 100))
 	}
@@ -201,7 +202,7 @@ func BenchmarkLimiterAllowOneKey(b *testing.B) {
 }
 
 func BenchmarkQuotaTake(b *testing.B) {
-	q := NewQuota()
+	q := NewQuota(nil)
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = "abcdef/key" + strconv.Itoa(i)
@@ -214,4 +215,63 @@ func BenchmarkQuotaTake(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestQuotaReserves checks that with a Reserver nothing is counted beyond the room it recorded,
+// that a busy key asks for room seldom, and that a failing Reserver refuses.
+func TestQuotaReserves(t *testing.T) {
+	var mu sync.Mutex
+	var reserved int64
+	calls := 0
+	fail := false
+	q := NewQuota(func(key string, period, used, want int64) (int64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if fail {
+			return 0, errors.New("disk full")
+		}
+		if used+want <= used {
+			t.Errorf("asked for no room: used %d want %d", used, want)
+		}
+		reserved = max(reserved, used+want)
+		return reserved, nil
+	})
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 2000 {
+				if q.Take("k", 100, 10000) {
+					ok.Add(1)
+				}
+				used := q.Used("k", 100)
+				mu.Lock()
+				r := reserved
+				mu.Unlock()
+				if used > r {
+					t.Errorf("counted %d with %d reserved", used, r)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 10000 {
+		t.Fatalf("allowed %d, want the limit 10000", ok.Load())
+	}
+	if calls > 10000/minReservation {
+		t.Errorf("%d reservations for 10000 requests", calls)
+	}
+	if reserved > 10000 {
+		t.Errorf("reserved %d, beyond the limit", reserved)
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	if q.Take("other", 100, 10) {
+		t.Fatal("counted without room")
+	}
 }
