@@ -6,8 +6,8 @@
 // botocore accept both forms) and a "position" only while more items follow. A position is an
 // opaque token naming the first item of the next page; limit defaults to 25, at most 500.
 //
-// mgmt imports the model, the store, openapi, auth/sigv4 and auth/policy (to refuse a resource
-// policy the data plane could not evaluate); it must never import the data
+// mgmt imports the model, the store, openapi, auth/sigv4, and auth/policy and validate (to refuse
+// a resource policy or a model the data plane could not use); it must never import the data
 // plane (runtime, pipeline, integrations) or the server that assembles it.
 package mgmt
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/validate"
 )
 
 var modelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
@@ -26,6 +27,15 @@ func checkSchema(schema string) error {
 	var v map[string]any
 	if err := json.Unmarshal([]byte(schema), &v); err != nil {
 		return badRequest("Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified. Unsupported keyword(s): [], or the schema is not valid JSON]")
+	}
+	return nil
+}
+
+// checkModel refuses a model request validation could not use: a reference that is not a
+// model of this API in canonical form, or a schema that is not draft 4.
+func checkModel(d *model.APIDoc, name string) error {
+	if err := validate.CheckModel(d.RestApi.Id, d.Models, name); err != nil {
+		return badRequest("Invalid model specified: Validation Result: warnings : [], errors : [%v]", err)
 	}
 	return nil
 }
@@ -69,7 +79,7 @@ func (s *server) createModel(c *call) (int, any, error) {
 			d.Models = map[string]*model.Model{}
 		}
 		d.Models[out.Name] = out
-		return nil
+		return checkModel(d, out.Name)
 	})
 	return http.StatusCreated, out, err
 }
@@ -111,7 +121,10 @@ func (s *server) updateModel(c *call) (int, any, error) {
 			return err
 		}
 		out = m
-		return checkSchema(m.Schema)
+		if err := checkSchema(m.Schema); err != nil {
+			return err
+		}
+		return checkModel(d, m.Name)
 	})
 	return http.StatusOK, out, err
 }

@@ -208,3 +208,32 @@ func TestMessagesAreBounded(t *testing.T) {
 		t.Errorf("a draft 7 model compiled")
 	}
 }
+
+func TestCheckModel(t *testing.T) {
+	models := testModels(t)
+	for name, want := range map[string]error{
+		"Pet": nil, "Pets": nil, "Node": nil, "Order": nil, "Empty": nil,
+		"Broken": ErrNotCanonical, "UsesBroken": ErrInvalidSchema, "BadJSON": ErrInvalidSchema, "Missing": ErrInvalidSchema,
+	} {
+		if got := CheckModel(testAPI, models, name); got != want {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+	extra := map[string]*model.Model{
+		"NoTarget":      {Schema: `{"$ref":"https://apigateway.amazonaws.com/restapis/testapi123/models/Nope"}`},
+		"OtherAPI":      {Schema: `{"$ref":"https://apigateway.amazonaws.com/restapis/otherapi12/models/Pet"}`},
+		"EmptyRequired": {Schema: `{"type":"object","required":[]}`},
+		"BadType":       {Schema: `{"type":"whatever"}`},
+		"Local":         {Schema: `{"definitions":{"a":{"type":"string"}},"properties":{"x":{"$ref":"#/definitions/a"}}}`},
+		"Draft7":        {Schema: `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}`},
+	}
+	for k, v := range extra {
+		models[k] = v
+	}
+	for name, want := range map[string]error{"NoTarget": ErrInvalidSchema, "OtherAPI": ErrNotCanonical,
+		"EmptyRequired": ErrInvalidSchema, "BadType": ErrInvalidSchema, "Local": nil, "Draft7": ErrInvalidSchema} {
+		if got := CheckModel(testAPI, models, name); got != want {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+}
