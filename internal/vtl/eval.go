@@ -197,6 +197,9 @@ func (r *renderer) walk(e *refExpr, chain []accessor) (any, error) {
 func (r *renderer) definedString(d *defined) (string, error) {
 	start := len(r.out)
 	err := r.nested(d.pos, d.body)
+	if err == errBreak {
+		err = nil
+	}
 	s := string(r.out[start:])
 	r.out = r.out[:start]
 	return s, err
@@ -415,15 +418,68 @@ func compareNumbers(a, b any) (int, bool) {
 	return 0, false
 }
 
-// valuesEqual is Velocity 1.7's ==: numbers by value, values of one kind by Java equals,
+// valuesEqual is Velocity 1.7's ==: numbers by value, values of one kind by Java's equals,
 // values of different kinds by their string forms; null equals only null.
 func valuesEqual(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if c, ok := compareNumbers(a, b); ok {
+		return c == 0
+	}
+	if kind(a) == kind(b) && kind(a) != kindOther {
+		return javaEquals(a, b)
+	}
+	return ToString(a) == ToString(b)
+}
+
+const (
+	kindOther = iota
+	kindInt
+	kindFloat
+	kindString
+	kindBool
+	kindList
+	kindMap
+	kindEntry
+)
+
+func kind(v any) int {
+	switch v.(type) {
+	case int64, int, int32:
+		return kindInt
+	case float64, float32:
+		return kindFloat
+	case string:
+		return kindString
+	case bool:
+		return kindBool
+	case *List, []any:
+		return kindList
+	case *Map:
+		return kindMap
+	case *entry:
+		return kindEntry
+	}
+	return kindOther
+}
+
+// javaEquals is Java's equals, which collections use (contains, indexOf, remove, and == on
+// two lists or maps): kinds must match, so 1 does not equal 1.0 or "1".
+func javaEquals(a, b any) bool {
 	budget := equalBudget
 	return equalsDepth(a, b, &budget, 0)
 }
 
 // equalBudget bounds the work of comparing (possibly self-referencing) collections.
 const equalBudget = 100_000
+
+func items(v any) []any {
+	if l, ok := v.(*List); ok {
+		return l.Items
+	}
+	return v.([]any)
+}
 
 func equalsDepth(a, b any, budget *int, depth int) bool {
 	*budget--
@@ -433,49 +489,47 @@ func equalsDepth(a, b any, budget *int, depth int) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	if c, ok := compareNumbers(a, b); ok {
-		return c == 0
+	ka := kind(a)
+	if ka != kind(b) {
+		return false
 	}
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return x == y
+	switch ka {
+	case kindInt, kindFloat:
+		c, ok := compareNumbers(a, b)
+		return ok && c == 0
+	case kindString:
+		return a.(string) == b.(string)
+	case kindBool:
+		return a.(bool) == b.(bool)
+	case kindList:
+		x, y := items(a), items(b)
+		if len(x) != len(y) {
+			return false
 		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return x == y
-		}
-	case *List:
-		if y, ok := b.(*List); ok {
-			if x == y {
-				return true
-			}
-			if len(x.Items) != len(y.Items) {
+		for i := range x {
+			if !equalsDepth(x[i], y[i], budget, depth+1) {
 				return false
 			}
-			for i := range x.Items {
-				if !equalsDepth(x.Items[i], y.Items[i], budget, depth+1) {
-					return false
-				}
-			}
+		}
+		return true
+	case kindMap:
+		x, y := a.(*Map), b.(*Map)
+		if x == y {
 			return true
 		}
-	case *Map:
-		if y, ok := b.(*Map); ok {
-			if x == y {
-				return true
-			}
-			if x.Len() != y.Len() {
+		if x.Len() != y.Len() {
+			return false
+		}
+		for i, k := range x.keys {
+			v, ok := y.Get(k)
+			if !ok || !equalsDepth(x.vals[i], v, budget, depth+1) {
 				return false
 			}
-			for i, k := range x.keys {
-				v, ok := y.Get(k)
-				if !ok || !equalsDepth(x.vals[i], v, budget, depth+1) {
-					return false
-				}
-			}
-			return true
 		}
+		return true
+	case kindEntry:
+		x, y := a.(*entry), b.(*entry)
+		return x.key == y.key && equalsDepth(x.val, y.val, budget, depth+1)
 	}
 	return ToString(a) == ToString(b)
 }

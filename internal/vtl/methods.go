@@ -125,7 +125,7 @@ func callMethod(v any, name string, args []any, lim *Limits) (any, error) {
 	case name == "toString" && len(args) == 0:
 		return ToString(v), nil
 	case name == "equals" && len(args) == 1:
-		return valuesEqual(v, args[0]), nil
+		return javaEquals(v, args[0]), nil
 	}
 	return nil, ErrNoMethod
 }
@@ -151,12 +151,7 @@ func numberMethod(x any, name string, args []any) (any, error) {
 	if len(args) == 1 {
 		switch name {
 		case "equals":
-			// Java's Integer.equals(Long) is false: kinds must match.
-			_, _, otherInt, ok := number(args[0])
-			if !ok || otherInt != isInt {
-				return false, nil
-			}
-			return valuesEqual(x, args[0]), nil
+			return javaEquals(x, args[0]), nil
 		case "compareTo":
 			c, ok := compareNumbers(x, args[0])
 			if !ok {
@@ -216,7 +211,7 @@ func listMethod(l *List, name string, args []any, limit int) (any, error) {
 			return int64(indexOf(l.Items, a)), nil
 		case "lastIndexOf":
 			for i := len(l.Items) - 1; i >= 0; i-- {
-				if valuesEqual(l.Items[i], a) {
+				if javaEquals(l.Items[i], a) {
 					return int64(i), nil
 				}
 			}
@@ -236,7 +231,7 @@ func listMethod(l *List, name string, args []any, limit int) (any, error) {
 			}
 			return false, nil
 		case "equals":
-			return valuesEqual(l, a), nil
+			return javaEquals(l, a), nil
 		}
 	case 2:
 		switch name {
@@ -281,7 +276,7 @@ func listMethod(l *List, name string, args []any, limit int) (any, error) {
 
 func indexOf(items []any, v any) int {
 	for i, e := range items {
-		if valuesEqual(e, v) {
+		if javaEquals(e, v) {
 			return i
 		}
 	}
@@ -348,7 +343,7 @@ func mapMethod(m *Map, name string, args []any, limit int) (any, error) {
 			}
 			return nil, nil
 		case "equals":
-			return valuesEqual(m, a), nil
+			return javaEquals(m, a), nil
 		}
 	case 2:
 		switch name {

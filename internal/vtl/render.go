@@ -234,7 +234,10 @@ func (r *renderer) printRef(n *refNode) error {
 	case string:
 		r.out = append(r.out, x...)
 	case *defined:
-		return r.nested(n.ref.pos, x.body)
+		if err := r.nested(n.ref.pos, x.body); err != errBreak {
+			return err
+		}
+		return nil
 	default:
 		r.out = appendValue(r.out, v, r.lim.MaxOutputBytes)
 	}
@@ -465,6 +468,10 @@ func (r *renderer) callMacro(n *macroCallNode) error {
 	err := r.nested(n.pos, m.body)
 	for i, s := range m.params {
 		r.vals[s] = saved[i]
+	}
+	if err == errBreak {
+		// #break leaves the innermost scope, here the macro, as in Velocity 1.7.
+		err = nil
 	}
 	return err
 }

@@ -51,6 +51,10 @@
 //     concatenates, printing a null operand as its source text ("x" + $nothing is "x$nothing").
 //   - == compares numbers by value, values of one kind with Java's equals, values of different
 //     kinds by their string forms; null equals only null. < > <= >= compare numbers only.
+//     Collections (contains, indexOf, remove, containsValue, equals) use Java's equals, where
+//     1, 1.0 and "1" all differ.
+//   - #break leaves the innermost #foreach, macro call or #define block; outside them it stops
+//     the template, like #stop.
 //   - A macro may be called before its definition; a call to a macro the template never defines
 //     prints its source text. A #define block has only toString().
 //   - Java strings count UTF-16 units: length(), substring() and indexOf() do too. Regular
