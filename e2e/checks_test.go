@@ -264,3 +264,44 @@ func TestCORSSeveralOrigins(t *testing.T) {
 		t.Errorf("DEFAULT_4XX %+v", gr)
 	}
 }
+
+// TestChecksWithAWSCLI sets a request validator and a resource policy with the stock AWS CLI.
+func TestChecksWithAWSCLI(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	cli := func(out any, args ...string) {
+		t.Helper()
+		if stderr, err := awsCLI(t, srv, out, append([]string{"apigateway"}, args...)...); err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
+		}
+	}
+	var api struct{ Id, RootResourceId string }
+	cli(&api, "create-rest-api", "--name", "cli-checks")
+	var rv struct{ Id string }
+	cli(&rv, "create-request-validator", "--rest-api-id", api.Id, "--name", "params", "--validate-request-parameters")
+	cli(nil, "put-method", "--rest-api-id", api.Id, "--resource-id", api.RootResourceId, "--http-method", "GET",
+		"--authorization-type", "NONE", "--request-validator-id", rv.Id, "--request-parameters", "method.request.querystring.q=true")
+	cli(nil, "put-method-response", "--rest-api-id", api.Id, "--resource-id", api.RootResourceId, "--http-method", "GET", "--status-code", "200")
+	cli(nil, "put-integration", "--rest-api-id", api.Id, "--resource-id", api.RootResourceId, "--http-method", "GET",
+		"--type", "MOCK", "--request-templates", `{"application/json":"{\"statusCode\": 200}"}`)
+	cli(nil, "put-integration-response", "--rest-api-id", api.Id, "--resource-id", api.RootResourceId, "--http-method", "GET",
+		"--status-code", "200", "--response-templates", `{"application/json":"{\"hello\":\"world\"}"}`)
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke",` +
+		`"Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.1"}}}]}`
+	cli(nil, "update-rest-api", "--rest-api-id", api.Id, "--patch-operations", "op=replace,path=/policy,value='"+policy+"'")
+	stderr, err := awsCLI(t, srv, nil, "apigateway", "update-rest-api", "--rest-api-id", api.Id,
+		"--patch-operations", `op=replace,path=/policy,value='{"Statement":[]}'`)
+	if err == nil || !strings.Contains(stderr, "BadRequestException") || !strings.Contains(stderr, "Invalid policy document") {
+		t.Errorf("an empty policy was accepted: %v %s", err, stderr)
+	}
+	cli(nil, "create-deployment", "--rest-api-id", api.Id, "--stage-name", "prod")
+
+	local, other := newBrowser("127.0.0.1", "https://x.example"), newBrowser("127.0.0.2", "https://x.example")
+	waitFor(t, "the deployment", func() bool { return local.do(t, srv, "GET", api.Id, "/?q=1", "").status == 200 })
+	local.do(t, srv, "GET", api.Id, "/?q=1", "").want(t, 200, `{"hello":"world"}`)
+	local.do(t, srv, "GET", api.Id, "/", "").want(t, 400, `{"message":"Missing required request parameters: [q]"}`)
+	r := other.do(t, srv, "GET", api.Id, "/?q=1", "")
+	r.want(t, 403, "")
+	if !strings.HasSuffix(r.body, ":"+api.Id+`/prod/GET/"}`) || strings.Contains(r.body, "explicit deny") {
+		t.Errorf("body %s", r.body)
+	}
+}
