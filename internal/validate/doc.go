@@ -8,6 +8,9 @@
 //     another of the same API as https://apigateway.amazonaws.com/restapis/{apiId}/models/{name};
 //     references may be circular. Nothing is ever fetched: a reference to any other URL makes the
 //     model fail to compile.
+//   - CheckModel is what the management API runs at CreateModel and UpdateModel, so that a model
+//     validation could not use is refused there in AWS's words ("Model reference must be in
+//     canonical form", "Invalid model schema specified") rather than failing at deploy.
 //   - minItems and maxItems are enforced. AWS's note that they are "not included in simple
 //     request validation" concerns OpenAPI import, which drops them; a model created or updated
 //     with them is validated with them.
