@@ -256,7 +256,12 @@ func (p *Policy) Bind(region, account, apiID string) *Policy {
 
 // Evaluate decides a request: an explicit Deny wins, then an Allow.
 func (p *Policy) Evaluate(r *Request) Decision {
-	action := strings.ToLower(r.Action)
+	action := r.Action
+	if action == "execute-api:Invoke" {
+		action = "execute-api:invoke" // the one action the data plane asks about, lowered for free
+	} else {
+		action = strings.ToLower(action)
+	}
 	d := ImplicitDeny
 	for i := range p.statements {
 		st := &p.statements[i]

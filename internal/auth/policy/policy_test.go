@@ -152,3 +152,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkEvaluate(b *testing.B) {
+	p, err := Parse(ipAllow(`["10.0.0.0/8","192.168.0.0/16","2001:db8::/32"]`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p = p.Bind("*", "*", "abcd123456")
+	req := &Request{Action: "execute-api:Invoke", Resource: arn + "/prod/GET/pets/7", SourceIP: netip.MustParseAddr("192.168.4.5")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if p.Evaluate(req) != Allow {
+			b.Fatal("not allowed")
+		}
+	}
+}
