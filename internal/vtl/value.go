@@ -31,6 +31,28 @@ func NewMap(n int) *Map {
 	return &Map{keys: make([]string, 0, n), vals: make([]any, 0, n)}
 }
 
+// MapOf returns a map holding keys and vals (of equal length, keys distinct) without copying
+// them, so that a decoder can cut both from shared chunks.
+func MapOf(keys []string, vals []any) *Map {
+	m := &Map{}
+	m.Init(keys, vals)
+	return m
+}
+
+// Init makes m hold keys and vals as MapOf does, for maps allocated in bulk ([]Map). The
+// slices' capacity is cut to their length, so a later Put never writes past them into a
+// neighbour in a shared chunk.
+func (m *Map) Init(keys []string, vals []any) {
+	n := min(len(keys), len(vals))
+	m.keys, m.vals, m.idx = keys[:n:n], vals[:n:n], nil
+	if n > mapIndexAt {
+		m.idx = make(map[string]int, n)
+		for i, k := range m.keys {
+			m.idx[k] = i
+		}
+	}
+}
+
 // Len returns the number of entries.
 func (m *Map) Len() int { return len(m.keys) }
 

@@ -178,3 +178,31 @@ func TestHostileTemplates(t *testing.T) {
 		_ = err
 	}
 }
+
+func TestMapOf(t *testing.T) {
+	chunkK := []string{"a", "b", "c", "x"}
+	chunkV := []any{int64(1), int64(2), int64(3), "neighbour"}
+	m := MapOf(chunkK[:3], chunkV[:3])
+	m.Put("d", int64(4))
+	if chunkK[3] != "x" || chunkV[3] != "neighbour" {
+		t.Fatal("Put wrote into the neighbouring chunk")
+	}
+	if got := ToString(m); got != "{a=1, b=2, c=3, d=4}" {
+		t.Fatalf("got %s", got)
+	}
+	var keys []string
+	var vals []any
+	for i := 0; i < 30; i++ {
+		keys = append(keys, fmt.Sprint("k", i))
+		vals = append(vals, int64(i))
+	}
+	var bulk [2]Map
+	bulk[0].Init(keys, vals)
+	if v, ok := bulk[0].Get("k29"); !ok || v != int64(29) {
+		t.Fatalf("large adopted map: %v %v", v, ok)
+	}
+	bulk[1].Init(nil, nil)
+	if bulk[1].Len() != 0 || ToString(&bulk[1]) != "{}" {
+		t.Fatal("empty adopted map")
+	}
+}
