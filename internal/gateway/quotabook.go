@@ -84,10 +84,10 @@ func (b *quotaBook) load() error {
 var errEnoughRoom = errors.New("gateway: enough room reserved")
 
 // reserve is the mem.Reserver: it records that key may count want more than used in period.
-func (b *quotaBook) reserve(key string, period, used, want int64) (int64, error) {
+func (b *quotaBook) reserve(key string, period, used, want int64) (int64, int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var ceiling int64
+	var ceiling, persisted int64
 	err := b.st.Update(func(tx store.Tx) error {
 		var member model.UsagePlanKey
 		if err := tx.Get(store.KindUsagePlanKey, key, &member); err != nil {
@@ -103,19 +103,20 @@ func (b *quotaBook) reserve(key string, period, used, want int64) (int64, error)
 		case period < ps:
 			return errors.New("gateway: a usage document is ahead of this clock's quota period")
 		}
+		persisted = rec.Used
 		if rec.Reserved > used {
 			ceiling = rec.Reserved
 			return errEnoughRoom
 		}
-		rec.Reserved = used + want
+		rec.Reserved = max(used, rec.Used) + want
 		ceiling = rec.Reserved
 		return tx.Put(store.KindUsage, key, rec)
 	})
 	if err != nil && !errors.Is(err, errEnoughRoom) {
-		return 0, err
+		return 0, 0, err
 	}
 	b.reserved[key] = true
-	return ceiling, nil
+	return ceiling, persisted, nil
 }
 
 // flush writes the counts made since the last flush; release (at Close) also gives back the

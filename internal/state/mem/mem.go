@@ -151,8 +151,9 @@ type Quota struct {
 
 // Reserver makes counts durable before they are made: it records, where it survives a crash,
 // that key may count at least want more requests in period than used, and returns the ceiling
-// up to which Take may now count without asking again (at least used+want on success).
-type Reserver func(key string, period, used, want int64) (ceiling int64, err error)
+// up to which Take may now count without asking again (at least used+want on success) and the
+// count persisted so far, which the counter adopts when it is ahead of what it knew.
+type Reserver func(key string, period, used, want int64) (ceiling, persisted int64, err error)
 
 // minReservation is the smallest reservation asked for; a busy key asks for two seconds of its
 // recent rate.
@@ -236,7 +237,7 @@ func (q *Quota) Take(key string, period, limit int64) bool {
 		want = min(want, limit-used)
 		c.reservedAt, c.taken = now, 0
 		sh.mu.Unlock()
-		ceiling, err := q.reserve(key, period, used, want)
+		ceiling, persisted, err := q.reserve(key, period, used, want)
 		sh.mu.Lock()
 		c = sh.at(key, period)
 		if err != nil || c.period != period {
@@ -244,6 +245,7 @@ func (q *Quota) Take(key string, period, limit int64) bool {
 			return false
 		}
 		c.ceiling = max(c.ceiling, ceiling)
+		c.base = max(c.base, persisted)
 	}
 }
 

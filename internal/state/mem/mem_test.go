@@ -224,18 +224,18 @@ func TestQuotaReserves(t *testing.T) {
 	var reserved int64
 	calls := 0
 	fail := false
-	q := NewQuota(func(key string, period, used, want int64) (int64, error) {
+	q := NewQuota(func(key string, period, used, want int64) (int64, int64, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
 		if fail {
-			return 0, errors.New("disk full")
+			return 0, 0, errors.New("disk full")
 		}
 		if used+want <= used {
 			t.Errorf("asked for no room: used %d want %d", used, want)
 		}
 		reserved = max(reserved, used+want)
-		return reserved, nil
+		return reserved, 0, nil
 	})
 	var ok atomic.Int64
 	var wg sync.WaitGroup
@@ -273,5 +273,11 @@ func TestQuotaReserves(t *testing.T) {
 	mu.Unlock()
 	if q.Take("other", 100, 10) {
 		t.Fatal("counted without room")
+	}
+
+	// A counter behind the persisted count adopts it.
+	q2 := NewQuota(func(key string, period, used, want int64) (int64, int64, error) { return used + want, 9, nil })
+	if !q2.Take("k", 100, 10) || q2.Take("k", 100, 10) {
+		t.Fatalf("a counter behind a persisted count of 9 of 10 did not adopt it: used %d", q2.Used("k", 100))
 	}
 }
