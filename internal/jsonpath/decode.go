@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -26,7 +27,14 @@ func (e *SyntaxError) Error() string {
 // float64, as Java's Integer/Long and Double.
 func Decode(data []byte, m Model) (any, error) {
 	// Strings are cut from one copy of the document, so an unescaped string costs no allocation.
-	d := decoder{data: data, s: string(data), m: m}
+	sc := scratchPool.Get().(*scratch)
+	d := decoder{data: data, s: string(data), m: m, keys: sc.keys[:0], vals: sc.vals[:0], buf: sc.buf[:0]}
+	v, err := d.document()
+	sc.put(d.keys, d.vals, d.buf)
+	return v, err
+}
+
+func (d *decoder) document() (any, error) {
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -37,6 +45,29 @@ func Decode(data []byte, m Model) (any, error) {
 		return nil, d.errf("unexpected %q after the document", d.data[d.pos])
 	}
 	return v, nil
+}
+
+// scratch is a decoder's working stacks, reused across documents.
+type scratch struct {
+	keys []string
+	vals []any
+	buf  []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledScratch keeps one huge document from pinning its stacks in the pool.
+const maxPooledScratch = 4096
+
+func (sc *scratch) put(keys []string, vals []any, buf []byte) {
+	if cap(keys) > maxPooledScratch || cap(vals) > maxPooledScratch || cap(buf) > 64<<10 {
+		return
+	}
+	// Drop the references to decoded values so the pool does not keep them alive.
+	clear(keys[:cap(keys)])
+	clear(vals[:cap(vals)])
+	sc.keys, sc.vals, sc.buf = keys, vals, buf
+	scratchPool.Put(sc)
 }
 
 type decoder struct {

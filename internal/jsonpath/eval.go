@@ -25,6 +25,9 @@ func (c *evalCtx) spend() bool {
 // value and whether it matched; any other path returns m's array of every match (possibly empty)
 // and true. An evaluation that would visit more than MaxVisits nodes returns false.
 func (p *Path) Eval(root any, m Model) (any, bool) {
+	if p.definite && p.fn == fnNone {
+		return p.walkDefinite(m, root)
+	}
 	c := evalCtx{m: m, root: root}
 	v, ok := p.eval(&c, root)
 	if c.visits > MaxVisits {
@@ -36,7 +39,7 @@ func (p *Path) Eval(root any, m Model) (any, bool) {
 func (p *Path) eval(c *evalCtx, start any) (any, bool) {
 	if p.fn == fnNone {
 		if p.definite {
-			return p.walkDefinite(c, start)
+			return p.walkDefinite(c.m, start)
 		}
 		var out []any
 		p.walk(c, start, 0, &out)
@@ -49,7 +52,7 @@ func (p *Path) eval(c *evalCtx, start any) (any, bool) {
 		return applyFn(c.m, p.fn, out, true)
 	}
 	if p.definite {
-		v, ok := p.walkDefinite(c, start)
+		v, ok := p.walkDefinite(c.m, start)
 		if !ok {
 			return nil, false
 		}
@@ -74,18 +77,18 @@ func (p *Path) fnOverAll() bool {
 }
 
 // walkDefinite follows a definite path without allocating.
-func (p *Path) walkDefinite(c *evalCtx, v any) (any, bool) {
+func (p *Path) walkDefinite(m Model, v any) (any, bool) {
 	for i := range p.segs {
 		s := &p.segs[i]
 		switch s.kind {
 		case segName:
-			val, found, _ := c.m.Member(v, s.name)
+			val, found, _ := m.Member(v, s.name)
 			if !found {
 				return nil, false
 			}
 			v = val
 		case segIndex:
-			items, ok := c.m.Elems(v)
+			items, ok := m.Elems(v)
 			if !ok {
 				return nil, false
 			}
@@ -99,7 +102,7 @@ func (p *Path) walkDefinite(c *evalCtx, v any) (any, bool) {
 			v = items[i]
 		case segNames:
 			// Only last: Jayway merges the named members into a new object.
-			return mergeNames(c.m, v, s.names)
+			return mergeNames(m, v, s.names)
 		}
 	}
 	return v, true

@@ -149,3 +149,20 @@ func BenchmarkDecodeBodyStdlib(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallRequest is the common request template over a small payload: the fixed cost of
+// the bindings per request.
+func BenchmarkSmallRequest(b *testing.B) {
+	tpl, err := vtl.Parse("small", `{"name": "$input.params('name')", "id": $input.json('$.id'), "body": $input.json('$'), "stage": "$context.stage"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"id": 7, "name": "x", "tags": ["a"]}`)
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		if _, err := Render(io.Discard, tpl, benchReq, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -54,13 +54,14 @@ type slabModel struct {
 }
 
 func (s *slabModel) NewArray(items []any) any {
+	// Chunks double, so a small payload allocates little and a large one few chunks.
 	if len(s.lists) == cap(s.lists) {
-		s.lists = make([]vtl.List, 0, 32)
+		s.lists = make([]vtl.List, 0, min(2*cap(s.lists)+4, 256))
 	}
 	s.lists = append(s.lists, vtl.List{JSON: true})
 	l := &s.lists[len(s.lists)-1]
 	if len(items) > cap(s.items)-len(s.items) {
-		s.items = make([]any, 0, max(512, len(items)))
+		s.items = make([]any, 0, max(min(2*cap(s.items)+16, 4096), len(items)))
 	}
 	start := len(s.items)
 	s.items = append(s.items, items...)
@@ -112,6 +113,7 @@ type input struct {
 	doc     any
 	docErr  error
 	params  *vtl.Map
+	jsonBuf []byte // reused by every $input.json of the render
 }
 
 func (in *input) Property(name string) (any, bool) {
@@ -154,7 +156,8 @@ func (in *input) Call(method string, args []any) (any, error) {
 		if method == "path" {
 			return v, nil
 		}
-		return string(vtl.AppendJSON(nil, v)), nil
+		in.jsonBuf = vtl.AppendJSON(in.jsonBuf[:0], v)
+		return string(in.jsonBuf), nil
 	case "params":
 		switch len(args) {
 		case 0:
