@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -433,4 +434,43 @@ func TestKeyAndPlanTags(t *testing.T) {
 	}
 	_, err := c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/usageplans/nope00")})
 	wantAPIError(t, err, "NotFoundException", "Invalid Usage Plan ID specified")
+}
+
+// FuzzUsagePlanPatch sends any patch operation to a usage plan, and any usage query: the answer
+// is a success or a well-formed AWS error, never a failure of the server.
+func FuzzUsagePlanPatch(f *testing.F) {
+	e := newEnv(f)
+	ctx := context.Background()
+	apiID, petsID := buildAPI(f, e)
+	must(e.client.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: &apiID, ResourceId: &petsID,
+		HttpMethod: aws.String("GET"), Type: types.IntegrationTypeMock})).ok(f)
+	must(e.client.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("prod")})).ok(f)
+	plan := must(e.client.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p"),
+		ApiStages: []types.ApiStage{{ApiId: &apiID, Stage: aws.String("prod")}}})).ok(f)
+	for _, s := range []struct{ op, path, value, query string }{
+		{"replace", "/apiStages/{api}:prod/throttle/~1pets/GET/rateLimit", "2", "startDate=2026-01-01&endDate=2026-01-02"},
+		{"add", "/apiStages", "{api}:prod", "startDate=2026-02-30&endDate=x"},
+		{"replace", "/quota/period", "YEAR", ""},
+		{"remove", "/apiStages/{api}:prod/throttle", "", "keyId=nokey&startDate=2026-01-01&endDate=2025-01-01"},
+		{"replace", "/apiStages/{api}:prod/throttle//GET", `{"rateLimit":1,"burstLimit":2}`, ""},
+	} {
+		f.Add(s.op, s.path, s.value, s.query)
+	}
+	f.Fuzz(func(t *testing.T, op, path, value, query string) {
+		path = strings.ReplaceAll(path, "{api}", apiID)
+		value = strings.ReplaceAll(value, "{api}", apiID)
+		body, _ := json.Marshal(map[string]any{"patchOperations": []map[string]string{{"op": op, "path": path, "value": value}}})
+		for _, r := range []struct {
+			method, target string
+			body           []byte
+		}{
+			{"PATCH", "/usageplans/" + *plan.Id, body},
+			{"GET", "/usageplans/" + *plan.Id + "/usage?" + url.PathEscape(query), nil},
+		} {
+			resp, out := e.raw(t, r.method, r.target, r.body, testSecret)
+			if resp.StatusCode >= 500 || (resp.StatusCode >= 400 && resp.Header.Get("x-amzn-ErrorType") == "") {
+				t.Fatalf("%s %s %s → %d %s", r.method, r.target, r.body, resp.StatusCode, out)
+			}
+		}
+	})
 }
