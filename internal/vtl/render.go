@@ -39,6 +39,7 @@ type renderer struct {
 	depth  int
 	iters  int
 	args   []any // method arguments being evaluated, a stack
+	loops  []foreachState
 }
 
 var rendererPool = sync.Pool{New: func() any { return &renderer{out: make([]byte, 0, 4096)} }}
@@ -120,7 +121,7 @@ func (t *Template) render(scope *Scope) (*renderer, error) {
 
 func (r *renderer) release() {
 	clear(r.vals)
-	r.t, r.tracer = nil, nil
+	r.t, r.tracer, r.loops = nil, nil, nil
 	if cap(r.out) > maxPooledOutput {
 		return
 	}
@@ -411,11 +412,20 @@ func (r *renderer) foreach(n *foreachNode) error {
 	if err := r.enter(n.pos); err != nil {
 		return err
 	}
-	defer func() { r.depth-- }()
 	saved, savedFE := r.vals[n.slot], r.vals[slotForeach]
-	fs := &foreachState{n: len(items), parent: savedFE}
+	fs := r.newForeachState()
+	fs.n, fs.parent = len(items), savedFE
 	r.vals[slotForeach] = fs
-	defer func() { r.vals[n.slot], r.vals[slotForeach] = saved, savedFE }()
+	err = r.loop(n, items, fs)
+	r.vals[n.slot], r.vals[slotForeach] = saved, savedFE
+	r.depth--
+	if err == errBreak {
+		return nil
+	}
+	return err
+}
+
+func (r *renderer) loop(n *foreachNode, items []any, fs *foreachState) error {
 	for i, it := range items {
 		if i >= r.lim.MaxLoopIterations {
 			return r.errorf(n.pos, "#foreach iterates more than %d times", r.lim.MaxLoopIterations)
@@ -430,13 +440,21 @@ func (r *renderer) foreach(n *foreachNode) error {
 			r.trace(n.pos, "item", n.src, it, i)
 		}
 		if err := r.block(n.body); err != nil {
-			if err == errBreak {
-				return nil
-			}
 			return err
 		}
 	}
 	return nil
+}
+
+// newForeachState hands out loop states from chunks, one allocation per 8 loops. A chunk
+// belongs to one render: a template that keeps $foreach in a variable keeps a live value.
+func (r *renderer) newForeachState() *foreachState {
+	if len(r.loops) == 0 {
+		r.loops = make([]foreachState, 8)
+	}
+	fs := &r.loops[0]
+	r.loops = r.loops[1:]
+	return fs
 }
 
 func (r *renderer) callMacro(n *macroCallNode) error {
