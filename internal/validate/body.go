@@ -152,6 +152,9 @@ func newBody(sch *jsonschema.Schema) (*Body, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCycles(root); err != nil {
+		return nil, fmt.Errorf("%s: %w", sch.Location, err)
+	}
 	return &Body{root: root}, nil
 }
 
@@ -169,12 +172,19 @@ func (b *Body) Validate(body []byte) (detail string, ok bool) {
 		return unparsable, false
 	}
 	// Most bodies are valid: answer those without building a single message.
-	quiet := walker{quiet: true}
+	budget := newBudget(len(body))
+	quiet := walker{quiet: true, budget: budget}
 	if quiet.check(b.root, doc) {
 		return "", true
 	}
-	var w walker
+	if *budget < 0 {
+		return "[" + errBudget + "]", false
+	}
+	w := walker{budget: newBudget(len(body))}
 	w.check(b.root, doc)
+	if *w.budget < 0 {
+		return "[" + errBudget + "]", false
+	}
 	sort.SliceStable(w.msgs, func(i, j int) bool {
 		if w.msgs[i].pointer != w.msgs[j].pointer {
 			return w.msgs[i].pointer < w.msgs[j].pointer

@@ -34,7 +34,11 @@
 //     allocation beyond decoding it and an invalid one stops collecting at the cap. Numbers
 //     compare exactly (1 equals 1.0 for enum and uniqueItems); "integer" means written without
 //     fraction or exponent, as json-schema-validator reads JSON. A model whose "$schema" names
-//     another draft is refused.
+//     another draft is refused, as is one that can reach itself without moving into the
+//     instance ({"$ref": "#"}), which would never finish. One validation may visit at most
+//     64 schema nodes per body byte (plus 65536): combinators nested over a deep body fail it
+//     with "validation of the request body exceeded its work limit" instead of running for
+//     exponential time.
 //   - Required parameters: present and not empty (a header or query string given as "" is
 //     missing). The message lists the missing names in the order of their full keys
 //     (method.request.header.* before path before querystring, each sorted), which is the

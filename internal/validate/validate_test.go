@@ -237,3 +237,22 @@ func TestCheckModel(t *testing.T) {
 		}
 	}
 }
+
+// Combinators nested over a deep instance are cut off by the work budget instead of taking
+// exponential time.
+func TestWorkIsBounded(t *testing.T) {
+	const api = "budget0001"
+	self := ModelURL(api, "Twice")
+	m := NewModels(api, map[string]*model.Model{"Twice": {Name: "Twice", Schema: `{"oneOf":[
+	  {"type":"object","properties":{"a":{"$ref":"` + self + `"}}},
+	  {"type":"object","properties":{"a":{"$ref":"` + self + `"}}}]}`}})
+	b, err := m.Body("Twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := strings.Repeat(`{"a":`, 200) + `{}` + strings.Repeat(`}`, 200)
+	detail, ok := b.Validate([]byte(deep))
+	if ok || detail != "["+errBudget+"]" {
+		t.Errorf("ok=%v detail=%q", ok, detail)
+	}
+}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -196,13 +197,99 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 	return n, err
 }
 
+// checkCycles refuses a schema that can reach itself without moving into the instance (through
+// $ref, not, allOf, anyOf, oneOf or a schema dependency only), such as {"$ref": "#"}: validating
+// with it would never end. Cycles through properties or items are fine: each step consumes a
+// level of the instance.
+func checkCycles(root *node) error {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[*node]uint8{}
+	var visit func(n *node) bool
+	visit = func(n *node) bool {
+		if n == nil {
+			return true
+		}
+		switch state[n] {
+		case visiting:
+			return false
+		case done:
+			return true
+		}
+		state[n] = visiting
+		next := []*node{n.ref, n.not}
+		next = append(next, n.allOf...)
+		next = append(next, n.anyOf...)
+		next = append(next, n.oneOf...)
+		for _, d := range n.deps {
+			next = append(next, d.schema)
+		}
+		for _, m := range next {
+			if !visit(m) {
+				return false
+			}
+		}
+		state[n] = done
+		return true
+	}
+	var all []*node
+	seen := map[*node]bool{}
+	var collect func(n *node)
+	collect = func(n *node) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		all = append(all, n)
+		for _, m := range append([]*node{n.ref, n.not, n.additional, n.items, n.extraItems}, n.allOf...) {
+			collect(m)
+		}
+		for _, list := range [][]*node{n.anyOf, n.oneOf, n.tuple} {
+			for _, m := range list {
+				collect(m)
+			}
+		}
+		for _, m := range n.props {
+			collect(m)
+		}
+		for _, pp := range n.patternProps {
+			collect(pp.n)
+		}
+		for _, d := range n.deps {
+			collect(d.schema)
+		}
+	}
+	collect(root)
+	for _, n := range all {
+		if !visit(n) {
+			return errors.New("a reference loops back to its own schema without reaching a value")
+		}
+	}
+	return nil
+}
+
 // walker validates one instance. With quiet set it only answers valid or not, stopping at the
 // first failure; otherwise it collects messages (at most maxMessages).
 type walker struct {
 	quiet bool
 	path  []pathTok
 	msgs  []located
+	// budget bounds the schema visits of one validation, shared with the walkers of
+	// subschemas: combinators nested over a deep instance could otherwise take exponential
+	// time. Exhausting it fails the body.
+	budget *int
 }
+
+// newBudget allows generously more visits than a body has values.
+func newBudget(bodyLen int) *int {
+	b := 64*bodyLen + 1<<16
+	return &b
+}
+
+// errBudget is the detail of a body whose validation was cut off.
+const errBudget = "validation of the request body exceeded its work limit"
 
 type pathTok struct {
 	key   string
@@ -240,6 +327,12 @@ func (w *walker) pointer() string {
 // check validates v against n and reports whether it is valid.
 func (w *walker) check(n *node, v any) bool {
 	if w.full() {
+		return false
+	}
+	if *w.budget--; *w.budget < 0 {
+		if *w.budget == -1 {
+			w.msgs = append(w.msgs, located{text: errBudget})
+		}
 		return false
 	}
 	ok := true
@@ -289,7 +382,7 @@ func (w *walker) check(n *node, v any) bool {
 
 // quietly validates v against n without messages.
 func (w *walker) quietly(n *node, v any) bool {
-	q := walker{quiet: true}
+	q := walker{quiet: true, budget: w.budget}
 	return q.check(n, v)
 }
 
