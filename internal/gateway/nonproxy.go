@@ -81,7 +81,7 @@ func (g *Gateway) requestPayload(rc *request, in *runtime.Integration) (payload 
 	if t.Text == "" {
 		return rc.reqBody, false, nil
 	}
-	payload, gerr = g.renderRequestTemplate(rc, in, t)
+	payload, gerr = g.renderRequestTemplate(rc, t)
 	return payload, true, gerr
 }
 
@@ -124,23 +124,20 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 			return nil // the client is gone; there is no one to answer
 		}
 		g.log.Warn("execution failed due to configuration error: invalid endpoint address",
-			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "host", t.Host,
-			"error", err, "requestId", rc.requestID)
+			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,
+			"host", t.Host, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, g.opts.MaxPayloadBytes+1))
 	resp.Body.Close()
 	if err != nil {
-		if errors.Is(err, httpproxy.ErrTimeout) {
-			return errTimeout
-		}
 		g.log.Warn("integration response could not be read", "api", rc.api.ID, "stage", rc.api.Stage,
-			"resource", rc.resource.Path, "error", err, "requestId", rc.requestID)
+			"resource", rc.resource.Path, "method", rc.r.Method, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
 	if int64(len(body)) > g.opts.MaxPayloadBytes {
 		g.log.Error("integration response exceeds the payload limit", "api", rc.api.ID, "stage", rc.api.Stage,
-			"resource", rc.resource.Path, "limit", g.opts.MaxPayloadBytes, "requestId", rc.requestID)
+			"resource", rc.resource.Path, "method", rc.r.Method, "limit", g.opts.MaxPayloadBytes, "requestId", rc.requestID)
 		return errInternal
 	}
 	return g.respond(rc, in, &integrationResult{status: resp.StatusCode, header: resp.Header, body: body})
@@ -279,13 +276,13 @@ func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integration
 	if t != nil {
 		contentType = []string{t.ContentType}
 	}
+	// A MOCK without a response template answers with no body.
 	switch {
 	case t != nil && t.Text != "":
-		body, gerr = g.renderResponseTemplate(rc, in, t, res)
+		body, gerr = g.renderResponseTemplate(rc, t, res)
 	case res.header != nil:
 		body, gerr = g.convertResponse(rc, ir, res)
 	}
-	// A MOCK without a response template answers with no body.
 	if gerr != nil {
 		return gerr
 	}

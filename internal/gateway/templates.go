@@ -56,7 +56,7 @@ func (rc *request) templateRequest() *awsvtl.Request {
 
 // renderRequestTemplate renders a request mapping template over the request body and keeps the
 // overrides it sets.
-func (g *Gateway) renderRequestTemplate(rc *request, in *runtime.Integration, t *runtime.RequestTemplate) ([]byte, *gatewayError) {
+func (g *Gateway) renderRequestTemplate(rc *request, t *runtime.RequestTemplate) ([]byte, *gatewayError) {
 	if t.Template == nil {
 		return []byte(t.Text), nil
 	}
@@ -65,7 +65,7 @@ func (g *Gateway) renderRequestTemplate(rc *request, in *runtime.Integration, t 
 
 // renderResponseTemplate renders a response mapping template over the integration's answer
 // (a MOCK has none: $input reads an empty body) and keeps the overrides it sets.
-func (g *Gateway) renderResponseTemplate(rc *request, in *runtime.Integration, t *runtime.ResponseTemplate, res *integrationResult) ([]byte, *gatewayError) {
+func (g *Gateway) renderResponseTemplate(rc *request, t *runtime.ResponseTemplate, res *integrationResult) ([]byte, *gatewayError) {
 	if t.Template == nil {
 		return []byte(t.Text), nil
 	}
