@@ -48,7 +48,7 @@ paths:
             responseTemplates:
               application/json: |
                 #set($b = $input.path('$'))
-                {"received": $input.json('$.body'), "uri": "$b.uri"}
+                {"received": $input.json('$.body'), "uri": "$b.uri", "mapped": "$b.mapped", "agent": "$b.agent"}
           "404":
             statusCode: "404"
             responseTemplates:
@@ -111,7 +111,7 @@ func TestNonProxyIntegrations(t *testing.T) {
 
 	r := invokePath(t, srv, "POST", id, "prod", "/pets/7", `{"name": "Rex", "tags": ["a", "b"]}`, "X-Client", "cli", "Content-Type", "application/json")
 	// The backend re-encodes what it received compactly.
-	r.want(t, 200, `{"received": {"id":"7","name":"Rex","tags":["a","b"],"stage":"prod"}, "uri": "/store/7?color=red"}
+	r.want(t, 200, `{"received": {"id":"7","name":"Rex","tags":["a","b"],"stage":"prod"}, "uri": "/store/7?color=red", "mapped": "cli", "agent": "AmazonAPIGateway_`+id+`"}
 `)
 	if r.header.Get("X-Backend-Said") != "hello" || r.header.Get("Content-Type") != "application/json" {
 		t.Errorf("mapped response headers: %v", r.header)
