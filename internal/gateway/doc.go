@@ -67,10 +67,10 @@
 //     The client's own query string and headers are not forwarded. A mapping whose source is
 //     absent sets nothing; method.request.body.X and integration.response.body.X map a string
 //     as its characters and anything else as compact JSON, and nothing when the body is not
-//     JSON. timeoutInMillis bounds the exchange up to the answer's head (504 "Endpoint request
-//     timed out"), as for HTTP_PROXY; the answer's body is then read whole, bounded by the
-//     payload limit (more answers 500) but not by time. None of its headers reach the client
-//     unless a responseParameters mapping names them.
+//     JSON. timeoutInMillis bounds the whole exchange, the answer's body included (504 "Endpoint
+//     request timed out"); the body is read whole, up to the payload limit (more answers 500).
+//     None of the answer's headers reach the client unless a responseParameters mapping names
+//     them.
 //   - Non-proxy response: the method response carries only mapped headers; a mapped header AWS
 //     reserves (Connection, Content-Length, Date, Server, Authorization, Content-MD5, Expect,
 //     Host, Max-Forwards, Proxy-Authenticate, Trailer, Upgrade, User-Agent, WWW-Authenticate) is

@@ -115,6 +115,7 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 	if len(payload) > 0 {
 		req.Body, req.ContentLength = bytes.NewReader(payload), int64(len(payload))
 	}
+	deadline := time.Now().Add(in.Timeout)
 	resp, err := g.upstream.Do(rc.r.Context(), req)
 	if err != nil {
 		switch {
@@ -128,19 +129,53 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 			"host", t.Host, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, g.opts.MaxPayloadBytes+1))
-	resp.Body.Close()
-	if err != nil {
-		g.log.Warn("integration response could not be read", "api", rc.api.ID, "stage", rc.api.Stage,
-			"resource", rc.resource.Path, "method", rc.r.Method, "error", err, "requestId", rc.requestID)
-		return errInternal
+	body, gerr, gone := g.readAnswer(rc, resp, deadline)
+	if gone {
+		return nil
 	}
-	if int64(len(body)) > g.opts.MaxPayloadBytes {
-		g.log.Error("integration response exceeds the payload limit", "api", rc.api.ID, "stage", rc.api.Stage,
-			"resource", rc.resource.Path, "method", rc.r.Method, "limit", g.opts.MaxPayloadBytes, "requestId", rc.requestID)
-		return errInternal
+	if gerr != nil {
+		return gerr
 	}
 	return g.respond(rc, in, &integrationResult{status: resp.StatusCode, header: resp.Header, body: body})
+}
+
+// readAnswer reads an integration's answer whole, within what is left of the integration
+// timeout: the upstream client bounds the exchange only up to the answer's head, so the body is
+// read on a goroutine of its own, which closes it when done. An answer still arriving at the
+// deadline is AWS's 504; one over the payload limit is 500. gone reports that the client left.
+func (g *Gateway) readAnswer(rc *request, resp *httpproxy.Response, deadline time.Time) (body []byte, gerr *gatewayError, gone bool) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	limit := g.opts.MaxPayloadBytes
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		resp.Body.Close()
+		done <- result{b, err}
+	}()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var r result
+	select {
+	case r = <-done:
+	case <-timer.C:
+		return nil, errTimeout, false
+	case <-rc.r.Context().Done():
+		return nil, nil, true
+	}
+	if r.err != nil {
+		g.log.Warn("integration response could not be read", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "method", rc.r.Method, "error", r.err, "requestId", rc.requestID)
+		return nil, errInternal, false
+	}
+	if int64(len(r.b)) > limit {
+		g.log.Error("integration response exceeds the payload limit", "api", rc.api.ID, "stage", rc.api.Stage,
+			"resource", rc.resource.Path, "method", rc.r.Method, "limit", limit, "requestId", rc.requestID)
+		return nil, errInternal, false
+	}
+	return r.b, nil, false
 }
 
 // nonProxyURI builds the upstream request line's path and query from the uri and the mapped

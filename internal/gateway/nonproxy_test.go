@@ -31,6 +31,17 @@ func newStatusBackend(t *testing.T) *httptest.Server {
 			case <-r.Context().Done():
 			}
 			return
+		case r.URL.Path == "/trickle":
+			// The head and part of the body come at once; the rest never does.
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			io.WriteString(w, "partial")
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
 		case strings.HasPrefix(r.URL.Path, "/status/"):
 			code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/"))
 			w.Header().Set("Content-Type", "text/plain")
@@ -176,6 +187,12 @@ func TestHTTPResponseMapping(t *testing.T) {
 				m.MethodIntegration.TimeoutInMillis = 50
 				return m
 			}()}},
+		&model.Resource{Id: "trick1", Path: "/trickle", ResourceMethods: map[string]*model.Method{
+			"GET": func() *model.Method {
+				m := httpMethod("GET", "GET", "http://"+host+"/trickle", nil, nil, responses, "200")
+				m.MethodIntegration.TimeoutInMillis = 100
+				return m
+			}()}},
 		&model.Resource{Id: "dead01", Path: "/dead", ResourceMethods: map[string]*model.Method{
 			"GET": httpMethod("GET", "GET", "http://"+deadAddr(t)+"/", nil, nil, responses, "200")}},
 	)
@@ -196,6 +213,7 @@ func TestHTTPResponseMapping(t *testing.T) {
 		{"/nodefault/200", 500, internal},
 		{"/nodefault/404", 404, "status 404"},
 		{"/slow", 504, `{"message":"Endpoint request timed out"}`},
+		{"/trickle", 504, `{"message":"Endpoint request timed out"}`}, // the timeout covers the body too
 		{"/dead", 500, internal},
 	}
 	for _, c := range cases {
