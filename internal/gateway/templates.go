@@ -27,8 +27,10 @@ func (rc *request) templateRequest() *awsvtl.Request {
 			}
 		}
 	}
-	// A malformed pair is skipped; the rest of the query still counts, as for the mappings.
-	req.Query, _ = url.ParseQuery(rc.r.URL.RawQuery)
+	if rc.r.URL.RawQuery != "" {
+		// A malformed pair is skipped; the rest of the query still counts, as for the mappings.
+		req.Query, _ = url.ParseQuery(rc.r.URL.RawQuery)
+	}
 	c := &req.Context
 	c.AccountID = rc.accountID
 	c.APIID = rc.api.ID
