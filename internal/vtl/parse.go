@@ -42,6 +42,8 @@ type parser struct {
 	// fixed, when set, is the position reported for everything this parser sees (a string
 	// literal whose text was unescaped before parsing).
 	fixed *pos
+	// top is the template's own parser, not an interpolated string's.
+	top bool
 }
 
 func lineStarts(src string) []int {
@@ -83,7 +85,7 @@ func Parse(name, src string) (*Template, error) {
 	for _, n := range []string{"foreach", "velocityCount", "velocityHasNext"} {
 		b.slot(n)
 	}
-	p := &parser{b: b, src: src, end: len(src), lines: lineStarts(src)}
+	p := &parser{b: b, src: src, end: len(src), lines: lineStarts(src), top: true}
 	nodes, term, termOff, err := p.parseNodes()
 	if err != nil {
 		return nil, err
@@ -228,10 +230,16 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 				return nil, "", 0, err
 			}
 			if !ok {
+				if err := p.loneAtEnd(p.i); err != nil {
+					return nil, "", 0, err
+				}
 				tb.txt = append(tb.txt, '$')
 				p.i++
 				// Velocity drops the '!' of a "$!" that starts no reference.
 				if p.at(p.i) == '!' && p.at(p.i+1) != '{' {
+					if err := p.loneAtEnd(p.i); err != nil {
+						return nil, "", 0, err
+					}
 					p.i++
 				}
 				continue
@@ -264,6 +272,15 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 	}
 	tb.flush()
 	return tb.nodes, "", 0, nil
+}
+
+// loneAtEnd rejects a '$' or '#' (or the '!' of "$!") that is the template's last character,
+// which Velocity 1.7 cannot parse; inside a string it is text.
+func (p *parser) loneAtEnd(off int) error {
+	if p.top && off == p.end-1 {
+		return p.errAt(off, "%q at the end of the template", p.src[off])
+	}
+	return nil
 }
 
 func (p *parser) parseRefNode() (node, bool, error) {
@@ -351,6 +368,9 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 	w, e := p.directiveWord(p.i)
 	switch w {
 	case "":
+		if err := p.loneAtEnd(p.i); err != nil {
+			return nil, "", err
+		}
 		tb.txt = append(tb.txt, '#')
 		p.i++
 		return nil, "", nil

@@ -61,6 +61,10 @@
 //     expressions (matches, replaceAll, replaceFirst, split) run on Go's RE2: the common Java
 //     syntax works; lookaround and backreferences are a *RenderError, as a Java exception is.
 //
+// Compared with Velocity 1.7 itself on random templates, Portico differs only on rare
+// adjacencies its lexer treats oddly: "$#", "$\", a '{' right after a reference ("$a{$b", an
+// error there), and "##" right after a property or method call (text there, a comment here).
+//
 // Where Portico chooses:
 //
 //   - A reference whose value is null or undefined renders as the empty string, as API Gateway

@@ -23,6 +23,8 @@ public class VelocityRender {
     public static void main(String[] args) throws Exception {
         VelocityEngine ve = new VelocityEngine();
         ve.setProperty("runtime.log.logsystem.class", "org.apache.velocity.runtime.log.NullLogChute");
+        // Each template's macros are its own, as each API Gateway template's are.
+        ve.setProperty("velocimacro.permissions.allow.inline.local.scope", "true");
         ve.init();
         File dir = new File(args[0]);
         File[] files = dir.listFiles((d, n) -> n.endsWith(".vtl"));
