@@ -94,7 +94,7 @@ func BenchmarkDecodeBody(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if _, err := jsonpath.Decode(body, &slabModel{}); err != nil {
+		if _, err := jsonpath.Decode(body, &slabModel{hint: len(body)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -43,30 +43,79 @@ func (model) NewArray(items []any) any {
 	return &vtl.List{Items: append(make([]any, 0, len(items)), items...), JSON: true}
 }
 
-// slabModel is the model for decoding one payload: lists and their elements are cut from
-// chunks shared by the whole document, so an array costs no allocation of its own. Each
-// list's capacity ends at its length, so a template's add() reallocates rather than
-// overwriting a neighbour.
+// slabModel is the model for decoding one payload: lists, maps and their contents are cut from
+// chunks shared by the whole document, so an array or an object costs no allocation of its own.
+// Each one's capacity ends at its length, so a template's add() or put() reallocates rather
+// than overwriting a neighbour.
 type slabModel struct {
 	model
+	hint  int // payload size, which sizes the first chunks
 	items []any
 	lists []vtl.List
+	keys  []string
+	maps  []vtl.Map
+}
+
+// slabObjectMax is the largest object cut from chunks; a larger one is rare and gets a map of
+// its own, which also indexes its keys.
+const slabObjectMax = 12
+
+func (s *slabModel) NewObject(keys []string, vals []any) any {
+	n := len(keys)
+	if n > slabObjectMax || hasDuplicate(keys) {
+		return s.model.NewObject(keys, vals)
+	}
+	if len(s.maps) == cap(s.maps) {
+		s.maps = make([]vtl.Map, 0, s.grow(cap(s.maps), 64, 256))
+	}
+	s.maps = append(s.maps, vtl.Map{})
+	m := &s.maps[len(s.maps)-1]
+	if n > cap(s.keys)-len(s.keys) {
+		s.keys = make([]string, 0, s.grow(cap(s.keys), 12, 4096))
+	}
+	ks := len(s.keys)
+	s.keys = append(s.keys, keys...)
+	m.Init(s.keys[ks:len(s.keys)], s.cut(vals))
+	return m
+}
+
+// grow sizes the next chunk: the first from the payload (one element per perByte bytes, an
+// upper estimate for JSON), later ones doubling, never more than most.
+func (s *slabModel) grow(prev, perByte, most int) int {
+	if prev == 0 {
+		return min(max(s.hint/perByte, 4), most)
+	}
+	return min(2*prev, most)
+}
+
+func hasDuplicate(keys []string) bool {
+	for i := 1; i < len(keys); i++ {
+		for _, k := range keys[:i] {
+			if k == keys[i] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cut copies items into the shared chunk and returns their place in it.
+func (s *slabModel) cut(items []any) []any {
+	if len(items) > cap(s.items)-len(s.items) {
+		s.items = make([]any, 0, max(s.grow(cap(s.items), 8, 4096), len(items)))
+	}
+	start := len(s.items)
+	s.items = append(s.items, items...)
+	return s.items[start:len(s.items):len(s.items)]
 }
 
 func (s *slabModel) NewArray(items []any) any {
 	// Chunks double, so a small payload allocates little and a large one few chunks.
 	if len(s.lists) == cap(s.lists) {
-		s.lists = make([]vtl.List, 0, min(2*cap(s.lists)+4, 256))
+		s.lists = make([]vtl.List, 0, s.grow(cap(s.lists), 128, 256))
 	}
-	s.lists = append(s.lists, vtl.List{JSON: true})
-	l := &s.lists[len(s.lists)-1]
-	if len(items) > cap(s.items)-len(s.items) {
-		s.items = make([]any, 0, max(min(2*cap(s.items)+16, 4096), len(items)))
-	}
-	start := len(s.items)
-	s.items = append(s.items, items...)
-	l.Items = s.items[start:len(s.items):len(s.items)]
-	return l
+	s.lists = append(s.lists, vtl.List{JSON: true, Items: s.cut(items)})
+	return &s.lists[len(s.lists)-1]
 }
 
 func (model) NewObject(keys []string, vals []any) any {
@@ -185,7 +234,7 @@ func (in *input) document() (any, error) {
 		in.doc = vtl.NewMap(0)
 		return in.doc, nil
 	}
-	doc, err := jsonpath.Decode(b, &slabModel{})
+	doc, err := jsonpath.Decode(b, &slabModel{hint: len(b)})
 	switch {
 	case err == nil:
 		in.doc = doc
