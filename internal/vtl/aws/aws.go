@@ -35,18 +35,18 @@
 //   - Compiled JSONPaths are cached process-wide by their text (up to maxCachedPaths), so a
 //     literal path in a template compiles once.
 //
-// Speed: the payload decodes straight into the engine's maps and lists (arrays and their items
-// are cut from shared chunks), once per render and only when a template asks for it; $context's
-// members are read from the Request on demand; compiled paths are cached by their text.
+// Speed: the payload decodes straight into the engine's maps and lists, cut from chunks sized
+// from the payload, once per render and only when a template asks for it; $context's members are
+// read from the Request on demand; compiled paths are cached by their text.
 // BenchmarkResponseTemplate renders the issue's typical template (30 lines, #foreach over 100
-// items from $input.path, building JSON), decoding its 7 KB payload in every render: 738
-// allocations and ~120 µs of CPU per render on this project's shared 2-core machine under a load
-// average of 10–12, where encoding/json needs ~128 µs just to decode the same payload
-// (BenchmarkDecodeBodyStdlib; ~50 µs on an idle current machine). Half of the render is the
-// decoding (BenchmarkDecodeBody, ~64 µs, 713 allocations): every object costs the engine's Map
-// three allocations and every string or double value one boxing. A small request template over a
-// small payload costs ~2.3 µs and 25 allocations (BenchmarkSmallRequest). A cached path costs
-// ~15 ns against ~0.8 µs to compile (BenchmarkPathCache).
+// items from $input.path, building JSON), decoding its 7 KB payload in every render: 432
+// allocations and ~110 µs of CPU per render on this project's shared 2-core machine under a load
+// average of 6–12, where encoding/json needs ~122 µs just to decode the same payload
+// (BenchmarkDecodeBodyStdlib; ~50 µs on an idle current machine). About half of the render is
+// the decoding (BenchmarkDecodeBody, 407 allocations: one per string or double value boxed into
+// an interface, the rest chunks). A small request template over a small payload costs ~2.3 µs
+// and 24 allocations (BenchmarkSmallRequest). A cached path costs ~15 ns against ~0.8 µs to
+// compile (BenchmarkPathCache).
 //
 // aws imports the engine and internal/jsonpath; it must never import the gateway, the compiler
 // or the model: it is the same for the data plane and for `portico vtl render`.
