@@ -18,7 +18,8 @@ import (
 // Counting goes through memory (mem.Quota), exactly. Before a key counts requests, the book
 // reserves room for them in the key's usage document (Reserved; about two seconds of the key's
 // recent traffic, at least 64 requests, at most what the quota leaves), written and synced
-// before any of them is served. The counts themselves are written every flush interval, and at
+// before any of them is served; a busy key reserves its next room in the background once half
+// of the last is used, so its requests seldom wait for the disk. The counts themselves are written every flush interval, and at
 // Close, which also gives back unused room. A started gateway begins from the stored counts;
 // after a crash it takes the reserved counts as used, which may refuse up to one reservation of
 // requests the quota would have allowed, but never serves one it would not. Writing through the
@@ -80,8 +81,11 @@ func (b *quotaBook) load() error {
 }
 
 // errEnoughRoom ends a reservation's transaction without a write: the document already holds
-// the room asked for.
-var errEnoughRoom = errors.New("gateway: enough room reserved")
+// the room asked for. errNotInPlan says the key has left the plan.
+var (
+	errEnoughRoom = errors.New("gateway: enough room reserved")
+	errNotInPlan  = errors.New("gateway: the API key is no longer in the usage plan")
+)
 
 // reserve is the mem.Reserver: it records that key may count want more than used in period.
 func (b *quotaBook) reserve(key string, period, used, want int64) (int64, int64, error) {
@@ -91,6 +95,9 @@ func (b *quotaBook) reserve(key string, period, used, want int64) (int64, int64,
 	err := b.st.Update(func(tx store.Tx) error {
 		var member model.UsagePlanKey
 		if err := tx.Get(store.KindUsagePlanKey, key, &member); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errNotInPlan
+			}
 			return err
 		}
 		rec := &model.UsageRecord{}
@@ -104,7 +111,7 @@ func (b *quotaBook) reserve(key string, period, used, want int64) (int64, int64,
 			return errors.New("gateway: a usage document is ahead of this clock's quota period")
 		}
 		persisted = rec.Used
-		if rec.Reserved > used {
+		if rec.Reserved >= used+want {
 			ceiling = rec.Reserved
 			return errEnoughRoom
 		}

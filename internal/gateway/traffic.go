@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -304,7 +305,16 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 	}
 	if b != nil {
 		start, limit := b.quota.period(now)
-		if !t.quota.Take(b.quotaCounter, start, limit) {
+		ok, err := t.quota.Take(b.quotaCounter, start, limit)
+		switch {
+		case errors.Is(err, errNotInPlan):
+			// The key left the plan after this request passed the key check.
+			return errInvalidAPIKey
+		case err != nil:
+			g.log.Error("counting a request against its quota failed; refusing it", "api", rc.api.ID,
+				"stage", rc.api.Stage, "apiKeyId", rc.apiKeyID, "requestId", rc.requestID, "error", err)
+			return errInternal
+		case !ok:
 			return errQuotaExceeded
 		}
 	}

@@ -30,8 +30,9 @@ type Limiter interface {
 type QuotaCounter interface {
 	// Take counts one request for key in the period that starts at period (a Unix time in
 	// seconds) if fewer than limit were counted in it, and reports whether it did. A new period
-	// starts from zero.
-	Take(key string, period int64, limit int64) bool
+	// starts from zero. An error means the count could not be made (or made durable); the
+	// request is then not counted.
+	Take(key string, period int64, limit int64) (bool, error)
 	// Used returns the requests counted for key in the period.
 	Used(key string, period int64) int64
 }

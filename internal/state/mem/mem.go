@@ -177,6 +177,22 @@ type counter struct {
 	prevPeriod, prevPending int64
 	ceiling                 int64
 	reservedAt, taken       int64
+	want                    int64 // the size of the last reservation asked for
+	topping                 bool  // a reservation runs in the background
+	waiting                 bool  // a Take waits for a reservation it sized
+}
+
+// nextWant sizes the next reservation from the key's rate since the last one: two seconds of
+// it, at least minReservation, at most left.
+func (c *counter) nextWant(left int64) int64 {
+	now := time.Now().UnixNano()
+	want := int64(minReservation)
+	if elapsed := now - c.reservedAt; c.reservedAt != 0 && elapsed > 0 {
+		want = max(want, c.taken*int64(reservationSpan)/elapsed)
+	}
+	c.reservedAt, c.taken = now, 0
+	c.want = min(want, left)
+	return c.want
 }
 
 var _ state.QuotaCounter = (*Quota)(nil)
@@ -209,10 +225,10 @@ func (sh *quotaShard) at(key string, period int64) *counter {
 }
 
 // Take implements state.QuotaCounter. A period older than the key's current one (the clock went
-// back) counts in the current one. When the key's reservation is used up, Take asks the
-// Reserver for more, without holding the shard; if that fails the request is not counted and
-// Take reports false.
-func (q *Quota) Take(key string, period, limit int64) bool {
+// back) counts in the current one. Once half of the key's reservation is used, Take asks the
+// Reserver for more in the background; when it is all used, Take asks and waits, without
+// holding the shard; if that fails the request is not counted and Take returns the error.
+func (q *Quota) Take(key string, period, limit int64) (bool, error) {
 	sh := &q.shards[shardOf(key)]
 	sh.mu.Lock()
 	c := sh.at(key, period)
@@ -221,32 +237,57 @@ func (q *Quota) Take(key string, period, limit int64) bool {
 		used := c.base + c.pending
 		if used >= limit {
 			sh.mu.Unlock()
-			return false
+			return false, nil
 		}
 		if q.reserve == nil || used < c.ceiling {
 			c.pending++
 			c.taken++
+			used++
+			if q.reserve != nil && !c.topping && used < limit && c.ceiling-used <= c.want/2 {
+				c.topping = true
+				go q.topUp(key, period, used, c.nextWant(limit-used))
+			}
 			sh.mu.Unlock()
-			return true
+			return true, nil
 		}
-		now := time.Now().UnixNano()
-		want := int64(minReservation)
-		if elapsed := now - c.reservedAt; c.reservedAt != 0 && elapsed > 0 {
-			want = max(want, c.taken*int64(reservationSpan)/elapsed)
+		// The first Take to wait sizes the reservation; those that wait with it ask for the same.
+		want, sized := min(c.want, limit-used), !c.waiting
+		if sized {
+			want, c.waiting = c.nextWant(limit-used), true
 		}
-		want = min(want, limit-used)
-		c.reservedAt, c.taken = now, 0
 		sh.mu.Unlock()
-		ceiling, persisted, err := q.reserve(key, period, used, want)
+		ceiling, persisted, err := q.reserve(key, period, used, max(want, 1))
 		sh.mu.Lock()
 		c = sh.at(key, period)
-		if err != nil || c.period != period {
+		if sized {
+			c.waiting = false
+		}
+		if err != nil {
 			sh.mu.Unlock()
-			return false
+			return false, err
+		}
+		if c.period != period {
+			sh.mu.Unlock()
+			return false, nil
 		}
 		c.ceiling = max(c.ceiling, ceiling)
 		c.base = max(c.base, persisted)
 	}
+}
+
+// topUp reserves more room for key in the background.
+func (q *Quota) topUp(key string, period, used, want int64) {
+	ceiling, persisted, err := q.reserve(key, period, used, want)
+	sh := &q.shards[shardOf(key)]
+	sh.mu.Lock()
+	if c := sh.counters[key]; c != nil {
+		c.topping = false
+		if err == nil && c.period == period {
+			c.ceiling = max(c.ceiling, ceiling)
+			c.base = max(c.base, persisted)
+		}
+	}
+	sh.mu.Unlock()
 }
 
 // Used implements state.QuotaCounter.

@@ -117,7 +117,7 @@ func TestQuotaExactUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 500 {
-				if q.Take("plan/key", 100, 1234) {
+				if took, _ := q.Take("plan/key", 100, 1234); took {
 					ok.Add(1)
 				}
 			}
@@ -157,14 +157,17 @@ func TestQuotaPeriodsDrainRestoreSet(t *testing.T) {
 		t.Fatalf("used %d after set, want 2", q.Used("k", 100))
 	}
 	// A new period starts from zero; the old period's undrained counts are still drained.
-	if !q.Take("k", 200, 1) || q.Take("k", 200, 1) {
+	if ok, _ := q.Take("k", 200, 1); !ok {
 		t.Fatal("new period did not start from zero")
+	}
+	if ok, _ := q.Take("k", 200, 1); ok {
+		t.Fatal("counted over the limit")
 	}
 	got := q.Drain()
 	if len(got) != 2 {
 		t.Fatalf("drain across a period turn: %v", got)
 	}
-	// A limit of the old period's count refuses; Forget drops the key.
+	// Forget drops the key.
 	q.Forget(func(string) bool { return false })
 	if q.Used("k", 200) != 0 {
 		t.Fatal("forget kept the counter")
@@ -244,7 +247,7 @@ func TestQuotaReserves(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 2000 {
-				if q.Take("k", 100, 10000) {
+				if took, err := q.Take("k", 100, 10000); took && err == nil {
 					ok.Add(1)
 				}
 				used := q.Used("k", 100)
@@ -271,13 +274,15 @@ func TestQuotaReserves(t *testing.T) {
 	mu.Lock()
 	fail = true
 	mu.Unlock()
-	if q.Take("other", 100, 10) {
-		t.Fatal("counted without room")
+	if ok, err := q.Take("other", 100, 10); ok || err == nil {
+		t.Fatalf("counted without room: %v %v", ok, err)
 	}
 
 	// A counter behind the persisted count adopts it.
 	q2 := NewQuota(func(key string, period, used, want int64) (int64, int64, error) { return used + want, 9, nil })
-	if !q2.Take("k", 100, 10) || q2.Take("k", 100, 10) {
+	first, _ := q2.Take("k", 100, 10)
+	second, _ := q2.Take("k", 100, 10)
+	if !first || second {
 		t.Fatalf("a counter behind a persisted count of 9 of 10 did not adopt it: used %d", q2.Used("k", 100))
 	}
 }
