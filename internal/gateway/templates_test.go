@@ -249,3 +249,29 @@ func TestGatewayResponseTemplates(t *testing.T) {
 		t.Errorf("built-in: %d %q", r.status, r.body)
 	}
 }
+
+// TestValidatedBodyReachesTemplate: a body read by request validation is still the payload the
+// request template and the body mappings read.
+func TestValidatedBodyReachesTemplate(t *testing.T) {
+	b := petStoreBackend(t)
+	e := newEnv(t, Options{})
+	m := httpMethod("POST", "POST", b.URL+"/echo", map[string]string{"integration.request.header.X-Mapped": "method.request.body.name"},
+		templated("application/json", `{"name": $input.json('$.name')}`),
+		map[string]*model.IntegrationResponse{"200": {StatusCode: "200"}}, "200")
+	m.RequestValidatorId = "body01"
+	m.RequestModels = map[string]string{"application/json": "Named"}
+	doc := newDoc(&model.Resource{Id: "val001", Path: "/named", ResourceMethods: map[string]*model.Method{"POST": m}})
+	doc.Models = map[string]*model.Model{"Named": {Name: "Named", ContentType: "application/json",
+		Schema: `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}`}}
+	doc.RequestValidators = map[string]*model.RequestValidator{"body01": {Id: "body01", Name: "body", ValidateRequestBody: true}}
+	e.deploy(doc, "dep001", "prod", nil)
+	r := e.do("POST", e.pathURL(apiID, "prod", "/named"), "", strings.NewReader(`{"name": "Rex"}`), map[string]string{"Content-Type": "application/json"})
+	var got struct{ Received, Mapped string }
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil || r.status != 200 || got.Received != `{"name": "Rex"}` || got.Mapped != "Rex" {
+		t.Errorf("validated body: %d %q (%v)", r.status, r.body, err)
+	}
+	r = e.do("POST", e.pathURL(apiID, "prod", "/named"), "", strings.NewReader(`{"nom": "Rex"}`), map[string]string{"Content-Type": "application/json"})
+	if r.status != 400 || r.body != `{"message":"Invalid request body"}` {
+		t.Errorf("invalid body: %d %q", r.status, r.body)
+	}
+}
