@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -165,7 +166,10 @@ func fillContext(c *awsvtl.Context, now time.Time) {
 		c.RequestID = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 	}
 	if c.ExtendedRequestID == "" {
-		c.ExtendedRequestID = strings.ReplaceAll(c.RequestID, "-", "")[:16] + "="
+		// AWS's look: 11 random bytes in URL-safe base64, such as OPwe_ErKvHcF5ZA=.
+		var b [11]byte
+		_, _ = rand.Read(b[:])
+		c.ExtendedRequestID = base64.URLEncoding.EncodeToString(b[:])
 	}
 	if c.RequestTimeEpoch == 0 {
 		c.RequestTimeEpoch = now.UnixMilli()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,46 @@ func TestVTLErrors(t *testing.T) {
 		code, _, errOut := run(tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("portico %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/vtl/*.out with the current output")
+
+// TestVTLGolden renders AWS's documented examples in testdata/vtl through the command, as a
+// user would: NAME.vtl with NAME.json as the body and the arguments in NAME.args (one per line)
+// must print NAME.out exactly.
+func TestVTLGolden(t *testing.T) {
+	tpls, err := filepath.Glob("testdata/vtl/*.vtl")
+	if err != nil || len(tpls) == 0 {
+		t.Fatalf("no templates: %v", err)
+	}
+	for _, tpl := range tpls {
+		base := strings.TrimSuffix(tpl, ".vtl")
+		args := []string{"vtl", "render", tpl, "--context", `{"requestId": "r1", "requestTimeEpoch": 1}`}
+		if _, err := os.Stat(base + ".json"); err == nil {
+			args = append(args, "--body", base+".json")
+		}
+		if extra, err := os.ReadFile(base + ".args"); err == nil {
+			args = append(args, strings.Split(strings.TrimSpace(string(extra)), "\n")...)
+		}
+		code, out, errOut := run(args...)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", tpl, code, errOut)
+			continue
+		}
+		if *rewrite {
+			if err := os.WriteFile(base+".out", []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(base + ".out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != string(want) {
+			t.Errorf("%s:\n%s\nwant:\n%s", tpl, out, want)
 		}
 	}
 }
