@@ -43,6 +43,14 @@ func (model) NewArray(items []any) any {
 	return &vtl.List{Items: append(make([]any, 0, len(items)), items...), JSON: true}
 }
 
+func (model) NewObject(keys []string, vals []any) any {
+	m := vtl.NewMap(len(keys))
+	for i, k := range keys {
+		m.Put(k, vals[i])
+	}
+	return m
+}
+
 // slabModel is the model for decoding one payload: lists, maps and their contents are cut from
 // chunks shared by the whole document, so an array or an object costs no allocation of its own.
 // Each one's capacity ends at its length, so a template's add() or put() reallocates rather
@@ -71,7 +79,7 @@ func (s *slabModel) NewObject(keys []string, vals []any) any {
 	s.maps = append(s.maps, vtl.Map{})
 	m := &s.maps[len(s.maps)-1]
 	if n > cap(s.keys)-len(s.keys) {
-		s.keys = make([]string, 0, s.grow(cap(s.keys), 12, 4096))
+		s.keys = make([]string, 0, max(s.grow(cap(s.keys), 12, 4096), n))
 	}
 	ks := len(s.keys)
 	s.keys = append(s.keys, keys...)
@@ -80,7 +88,8 @@ func (s *slabModel) NewObject(keys []string, vals []any) any {
 }
 
 // grow sizes the next chunk: the first from the payload (one element per perByte bytes, an
-// upper estimate for JSON), later ones doubling, never more than most.
+// upper estimate for JSON), later ones doubling, never more than most; so a small payload
+// allocates little and a large one few chunks.
 func (s *slabModel) grow(prev, perByte, most int) int {
 	if prev == 0 {
 		return min(max(s.hint/perByte, 4), most)
@@ -110,20 +119,11 @@ func (s *slabModel) cut(items []any) []any {
 }
 
 func (s *slabModel) NewArray(items []any) any {
-	// Chunks double, so a small payload allocates little and a large one few chunks.
 	if len(s.lists) == cap(s.lists) {
 		s.lists = make([]vtl.List, 0, s.grow(cap(s.lists), 128, 256))
 	}
 	s.lists = append(s.lists, vtl.List{JSON: true, Items: s.cut(items)})
 	return &s.lists[len(s.lists)-1]
-}
-
-func (model) NewObject(keys []string, vals []any) any {
-	m := vtl.NewMap(len(keys))
-	for i, k := range keys {
-		m.Put(k, vals[i])
-	}
-	return m
 }
 
 // maxCachedPaths bounds the process-wide cache of compiled paths, so templates that build path
