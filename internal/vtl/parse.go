@@ -162,10 +162,13 @@ type textBuf struct {
 	// seg is where the last run of plain text (Velocity's TEXT token: no $, # or \) starts
 	// in txt, when that run ends txt; -1 otherwise.
 	seg int
+	// more is where a lone '$' or '#' stands in txt when only blanks follow it; -1 otherwise.
+	// Velocity's lexer prefixes it to the next token, so a #set that follows swallows it.
+	more int
 }
 
 func (t *textBuf) flush() {
-	t.seg = -1
+	t.seg, t.more = -1, -1
 	if len(t.txt) > 0 {
 		t.nodes = append(t.nodes, &textNode{pos: t.pos, s: string(t.txt)})
 		t.txt = t.txt[:0]
@@ -180,11 +183,12 @@ func (t *textBuf) add(n node) {
 // parseNodes parses template text up to the end or to an #end, #else or #elseif, which it
 // returns as term (with the offset of its '#'). For #elseif, p.i is left at its '('.
 func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error) {
-	tb := textBuf{seg: -1}
+	tb := textBuf{seg: -1, more: -1}
 	for p.i < p.end {
 		if len(tb.txt) == 0 {
 			tb.pos = p.posAt(p.i)
 		}
+		more := tb.more
 		c := p.src[p.i]
 		switch c {
 		case '\\':
@@ -211,8 +215,10 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 				if p.directiveAt(j) {
 					tb.txt = append(tb.txt, strings.Repeat(`\`, n/2)...)
 					if n%2 == 1 {
-						tb.txt = append(tb.txt, '#')
-						p.i = j + 1
+						// The escaped directive's name is text, a token of its own.
+						_, e := p.directiveWord(j)
+						tb.txt = append(tb.txt, p.src[j:e]...)
+						p.i = e
 					} else {
 						p.i = j
 					}
@@ -242,6 +248,7 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 					}
 					p.i++
 				}
+				tb.seg, tb.more = -1, len(tb.txt)-1
 				continue
 			}
 			tb.add(ref)
@@ -265,10 +272,16 @@ func (p *parser) parseNodes() (nodes []node, term string, termOff int, err error
 			}
 			tb.seg = len(tb.txt)
 			tb.txt = append(tb.txt, p.src[p.i:j]...)
+			if !isBlanks(tb.txt[tb.seg:]) {
+				tb.more = -1
+			}
 			p.i = j
 			continue
 		}
 		tb.seg = -1
+		if tb.more == more {
+			tb.more = -1
+		}
 	}
 	tb.flush()
 	return tb.nodes, "", 0, nil
@@ -372,6 +385,7 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 			return nil, "", err
 		}
 		tb.txt = append(tb.txt, '#')
+		tb.more = len(tb.txt) - 1
 		p.i++
 		return nil, "", nil
 	case "end", "else":
@@ -387,6 +401,9 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		// after a directive that ate its newline, an indented #set leaves nothing.
 		if tb.seg >= 0 && isBlanks(tb.txt[tb.seg:]) {
 			tb.txt = tb.txt[:tb.seg]
+		}
+		if tb.more >= 0 && tb.more == len(tb.txt)-1 {
+			tb.txt = tb.txt[:tb.more]
 		}
 		p.i = e
 		n, err := p.parseSet(start)
@@ -441,9 +458,9 @@ func (p *parser) parseHash(tb *textBuf) (node, string, error) {
 		}
 		p.i = save
 	}
-	// Not a directive: the '#' and the word are text.
-	tb.txt = append(tb.txt, '#')
-	p.i++
+	// Not a directive: the '#' and the word are text, a token of their own.
+	tb.txt = append(tb.txt, p.src[start:e]...)
+	p.i = e
 	return nil, "", nil
 }
 

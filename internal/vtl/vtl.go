@@ -63,7 +63,8 @@
 //
 // Compared with Velocity 1.7 itself on random templates, Portico differs only on rare
 // adjacencies its lexer treats oddly: "$#", "$\", a '{' right after a reference ("$a{$b", an
-// error there), and "##" right after a property or method call (text there, a comment here).
+// error there), and "##" right after a property or method call, or after a #set that follows
+// one ("$a.b #set(...)"): text there, a comment here.
 //
 // Where Portico chooses:
 //
