@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/vtl"
 )
 
 // sourceSet says which mapping expressions a place accepts.
@@ -36,7 +37,11 @@ func parseSource(expr string, vars map[string]string, res *runtime.Resource, all
 		return runtime.Source{Kind: runtime.SrcLiteral, Name: vars[name]}, nil
 	}
 	if name, ok := strings.CutPrefix(expr, "context."); ok && name != "" {
-		return runtime.Source{Kind: runtime.SrcContext, Name: name}, nil
+		src := runtime.Source{Kind: runtime.SrcContext, Name: name}
+		if ref, err := vtl.Parse("mapping expression "+expr, "$context."+name); err == nil {
+			src.Ref = ref
+		}
+		return src, nil
 	}
 	if allowed&srcMethodRequest != 0 {
 		if name, ok := strings.CutPrefix(expr, "method.request.path."); ok && name != "" {

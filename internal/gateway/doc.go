@@ -93,7 +93,8 @@
 //   - Gateway response templates are not VTL, as AWS documents: $context and $stageVariables
 //     references are substituted (each $context reference reads what a mapping template reads,
 //     $context.error.message, messageString, responseType and validationErrorString included;
-//     null renders empty) and directives stay text. A customised type falls back to the
+//     null renders empty) and directives stay text; a context.X header mapping, here or in an
+//     integration, reads the same values (null maps nothing). A customised type falls back to the
 //     customised DEFAULT_4XX/DEFAULT_5XX of its class, then to the built-in, whose bodies are
 //     pre-rendered.
 //   - Integration response selection: whole-string match; among matching patterns the response

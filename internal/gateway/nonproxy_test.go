@@ -97,6 +97,8 @@ func TestHTTPRequestMapping(t *testing.T) {
 				"integration.request.header.X-Stage":        "stageVariables.color",
 				"integration.request.header.X-Ctx":          "context.requestId",
 				"integration.request.header.X-Path":         "context.resourcePath",
+				"integration.request.header.X-Canary":       "context.isCanaryRequest",
+				"integration.request.header.X-User":         "context.identity.user",
 				"integration.request.header.X-Body":         "method.request.body",
 				"integration.request.header.X-Name":         "method.request.body.pet.name",
 				"integration.request.header.X-Tags":         "method.request.body.pet.tags",
@@ -131,7 +133,7 @@ func TestHTTPRequestMapping(t *testing.T) {
 		"X-From": "in", "X-Multi": "m1", "X-Lit": "lit", "X-Stage": "blue", "X-Ctx": r.header.Get("X-Amzn-Requestid"),
 		"X-Path": "/pets/{petId}", "X-Body": reqBody, "X-Name": "Rex", "X-Tags": `["a",1,{"k":null}]`, "X-First-Tag": "a", "X-None": "",
 		"Accept": "text/plain", "User-Agent": "AmazonAPIGateway_" + apiID,
-		"X-Amzn-Apigateway-Api-Id": apiID, "Content-Type": "application/json; charset=utf-8", "X-Secret": "",
+		"X-Amzn-Apigateway-Api-Id": apiID, "X-Canary": "false", "X-User": "", "Content-Type": "application/json; charset=utf-8", "X-Secret": "",
 	}
 	for k, v := range want {
 		if h.Get(k) != v {

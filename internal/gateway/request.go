@@ -197,7 +197,12 @@ func (rc *request) source(src runtime.Source, e *gatewayError) (string, bool) {
 		}
 		return v[0], true
 	case runtime.SrcContext:
-		return rc.contextVar(src.Name, e)
+		if v, ok := rc.contextVar(src.Name, e); ok {
+			return v, true
+		}
+		// Any other $context variable reads as in a template; null maps nothing.
+		v, ok := rc.renderRef(src.Ref, e)
+		return v, ok && v != ""
 	}
 	return rc.moreSource(src)
 }

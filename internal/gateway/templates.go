@@ -99,16 +99,19 @@ func (g *Gateway) render(rc *request, t *vtl.Template, body []byte, isRequest bo
 	return buf.Bytes(), nil
 }
 
-// renderRef resolves a $context reference of a gateway response template that contextVar has
-// no quick answer for, through the same bindings mapping templates use (null renders empty).
-// ok is false when there is nothing to resolve it against.
+// renderRef resolves a $context reference (of a gateway response template, or a context.X
+// mapping) that contextVar has no quick answer for, through the same bindings mapping
+// templates use (null renders empty); e, when set, is $context.error. ok is false when there
+// is nothing to resolve it against.
 func (rc *request) renderRef(ref *vtl.Template, e *gatewayError) (string, bool) {
 	if ref == nil || rc.api == nil {
 		return "", false
 	}
 	req := *rc.templateRequest()
-	req.Context.Error = awsvtl.ErrorInfo{Message: e.message, ResponseType: e.typ.String(),
-		ValidationErrorString: rc.validationError}
+	if e != nil {
+		req.Context.Error = awsvtl.ErrorInfo{Message: e.message, ResponseType: e.typ.String(),
+			ValidationErrorString: rc.validationError}
+	}
 	s, err := ref.RenderString(awsvtl.NewBindings(&req, nil).Scope())
 	if err != nil {
 		return "", false

@@ -224,7 +224,8 @@ func TestGatewayResponseTemplates(t *testing.T) {
 		}()}})
 	doc.GatewayResponses = map[string]*model.GatewayResponse{
 		"DEFAULT_4XX": {ResponseType: "DEFAULT_4XX", StatusCode: "418",
-			ResponseParameters: map[string]string{"gatewayresponse.header.X-Type": "context.error.responseType"},
+			ResponseParameters: map[string]string{"gatewayresponse.header.X-Type": "context.error.responseType",
+				"gatewayresponse.header.X-Canary": "context.isCanaryRequest", "gatewayresponse.header.X-User": "context.identity.user"},
 			ResponseTemplates: map[string]string{"application/json": `{"message":$context.error.messageString,"type":"$context.error.responseType",` +
 				`"ip":"$context.identity.sourceIp","user":"$context.identity.user","canary":$context.isCanaryRequest,"stage":"$context.stage",` +
 				`"resource":"$context.resourcePath","v":"$stageVariables.v","x":"$!{stageVariables.none}","note":"#if($a) ## not VTL #end"}`}},
@@ -236,7 +237,8 @@ func TestGatewayResponseTemplates(t *testing.T) {
 	}
 	r := e.do("POST", e.pathURL(apiID, "prod", "/never"), "", strings.NewReader("x"), map[string]string{"Content-Type": "text/plain"})
 	if r.status != 418 || r.body != want("Unsupported Media Type", "UNSUPPORTED_MEDIA_TYPE", "/never") ||
-		r.header.Get("X-Type") != "UNSUPPORTED_MEDIA_TYPE" || r.header.Get("X-Amzn-Errortype") != "UnsupportedMediaTypeException" {
+		r.header.Get("X-Type") != "UNSUPPORTED_MEDIA_TYPE" || r.header.Get("X-Amzn-Errortype") != "UnsupportedMediaTypeException" ||
+		r.header.Get("X-Canary") != "false" || r.header.Values("X-User") != nil {
 		t.Errorf("415 through DEFAULT_4XX: %d %q %v", r.status, r.body, r.header)
 	}
 	r = e.do("GET", e.pathURL(apiID, "prod", "/nothing"), "", nil, nil)

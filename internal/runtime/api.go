@@ -313,6 +313,9 @@ type Source struct {
 	Index int
 	// Path is the JSONPath of SrcBodyPath and SrcRespBodyPath.
 	Path *jsonpath.Path
+	// Ref is a SrcContext's $context reference parsed by the template engine, which resolves
+	// the variables the gateway has no quick answer for.
+	Ref *vtl.Template
 }
 
 // HeaderParam sets one response or request header.
