@@ -63,8 +63,9 @@
 //
 // Compared with Velocity 1.7 itself on random templates, Portico differs only on rare
 // adjacencies its lexer treats oddly: "$#", "$\", a '{' right after a reference ("$a{$b", an
-// error there), and "##" right after a property or method call, or after a #set that follows
-// one ("$a.b #set(...)"): text there, a comment here.
+// error there), "##" right after a property or method call (text there, a comment here), and
+// what follows a #set written right after a reference ("$a#set($b = 1)[x]"): Velocity's lexer
+// stays in reference mode there, so '[' opens an index (a parse error) and "##" is text.
 //
 // Where Portico chooses:
 //
