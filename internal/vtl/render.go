@@ -97,7 +97,7 @@ func (t *Template) render(scope *Scope) (*renderer, error) {
 	r.t = t
 	r.lim = scope.Limits.withDefaults()
 	r.tracer = scope.Tracer
-	r.depth, r.iters = 0, 0
+	r.depth, r.iters, r.args = 0, 0, r.args[:0]
 	if cap(r.vals) < len(t.names) {
 		r.vals = make([]any, len(t.names))
 	}
