@@ -23,10 +23,11 @@ const (
 	KindUsagePlan    Kind = "usageplans"    // key: planId → model.UsagePlanRecord
 	KindUsagePlanKey Kind = "usageplankeys" // key: planId/keyId → model.UsagePlanKey
 	KindUsage        Kind = "usage"         // key: planId/keyId → model.UsageRecord
+	KindFunction     Kind = "functions"     // key: function name → functions.Function
 )
 
 // Kinds lists every kind; implementations create one collection each.
-var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage}
+var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage, KindFunction}
 
 // ErrNotFound is returned by Get when no document has the key.
 var ErrNotFound = errors.New("store: document not found")

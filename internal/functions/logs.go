@@ -1,0 +1,136 @@
+package functions
+
+import (
+	"os"
+	"sync"
+)
+
+// DefaultLogBufferBytes bounds each function's in-memory log.
+const DefaultLogBufferBytes = 256 << 10
+
+// TailBytes is how much of an invocation's log LogType Tail returns (AWS: the last 4 KB).
+const TailBytes = 4096
+
+// functionLog is one function's log: a bounded ring of recent bytes for `logs`, an append-only
+// file under the data directory, and followers that receive every write as it happens.
+type functionLog struct {
+	mu        sync.Mutex
+	ring      []byte // capacity fixed; holds the last len(ring) bytes written
+	start     int    // index of the oldest byte once full
+	full      bool
+	file      *os.File
+	followers map[chan []byte]struct{}
+}
+
+func newFunctionLog(size int, file *os.File) *functionLog {
+	return &functionLog{ring: make([]byte, 0, size), file: file, followers: map[chan []byte]struct{}{}}
+}
+
+// Write appends p to the ring, the file and every follower. A follower that cannot keep up
+// loses writes rather than slowing the function down.
+func (l *functionLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.appendRing(p)
+	if l.file != nil {
+		l.file.Write(p)
+	}
+	if len(l.followers) > 0 {
+		c := append([]byte(nil), p...)
+		for ch := range l.followers {
+			select {
+			case ch <- c:
+			default:
+			}
+		}
+	}
+	return len(p), nil
+}
+
+func (l *functionLog) appendRing(p []byte) {
+	c := cap(l.ring)
+	if len(p) >= c {
+		l.ring = append(l.ring[:0], p[len(p)-c:]...)
+		l.start, l.full = 0, true
+		return
+	}
+	if !l.full {
+		if len(l.ring)+len(p) <= c {
+			l.ring = append(l.ring, p...)
+			return
+		}
+		n := c - len(l.ring)
+		l.ring = append(l.ring, p[:n]...)
+		p = p[n:]
+		l.full = true
+	}
+	for len(p) > 0 {
+		n := copy(l.ring[l.start:], p)
+		p = p[n:]
+		l.start = (l.start + n) % c
+	}
+}
+
+// Snapshot returns the buffered log, oldest first.
+func (l *functionLog) Snapshot() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.snapshotLocked()
+}
+
+func (l *functionLog) snapshotLocked() []byte {
+	if !l.full {
+		return append([]byte(nil), l.ring...)
+	}
+	out := make([]byte, 0, len(l.ring))
+	out = append(out, l.ring[l.start:]...)
+	return append(out, l.ring[:l.start]...)
+}
+
+// Follow returns the buffered log and a channel of later writes; stop ends the subscription.
+func (l *functionLog) Follow() (past []byte, ch <-chan []byte, stop func()) {
+	c := make(chan []byte, 256)
+	l.mu.Lock()
+	snap := l.snapshotLocked()
+	l.followers[c] = struct{}{}
+	l.mu.Unlock()
+	return snap, c, func() {
+		l.mu.Lock()
+		delete(l.followers, c)
+		l.mu.Unlock()
+	}
+}
+
+func (l *functionLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file != nil {
+		l.file.Close()
+		l.file = nil
+	}
+}
+
+// tail keeps the last TailBytes of one invocation's log.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) {
+	t.mu.Lock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*TailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-TailBytes:]...)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tail) Bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > TailBytes {
+		b = b[len(b)-TailBytes:]
+	}
+	return append([]byte(nil), b...)
+}

@@ -1,0 +1,435 @@
+package functions
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// initTimeout bounds a new worker's start: from exec to its first /next (AWS: 10 s of init).
+const initTimeout = 10 * time.Second
+
+// pool runs one version of one function: its definition, its warm workers and its concurrency
+// slots. An update or delete retires the pool: idle workers stop at once, busy ones when their
+// invocation ends, and a new pool takes the new definition.
+type pool struct {
+	rt    *Runtime
+	fn    Function
+	arn   string
+	dir   string   // working directory
+	argv  []string // the program started
+	env   []string
+	log   *functionLog
+	slots chan struct{} // one token per running invocation
+
+	mu      sync.Mutex
+	idle    []*worker // LIFO: the most recently used worker is the warmest
+	retired bool
+}
+
+// worker is one process speaking the Runtime API.
+type worker struct {
+	p       *pool
+	token   string
+	cmd     *exec.Cmd
+	assign  chan *invocation // the invocation /next hands out
+	exited  chan struct{}    // closed when the process has ended
+	exitErr error
+	ready   chan struct{} // closed at the first /next
+	readyMu sync.Once
+	cur     atomic.Pointer[invocation]
+	initErr atomic.Pointer[[]byte] // body of /init/error
+	// broken is set when the worker's runtime was refused an answer (too large): runtimes exit
+	// on that, so the worker is not reused.
+	broken  atomic.Bool
+	lastUse time.Time
+	started time.Time
+	initDur time.Duration
+}
+
+// invocation is one request travelling to a worker and back.
+type invocation struct {
+	id       string
+	req      InvokeRequest
+	begin    time.Time // set by /next before handed is closed
+	deadline time.Time
+	handed   chan struct{} // closed when /next has given it to the worker
+	done     chan struct{} // closed when result is set
+	settled  chan struct{} // closed when the END and REPORT lines are written and the worker returned
+	// clientContext is the decoded X-Amz-Client-Context.
+	clientContext string
+	once          sync.Once
+	payload       []byte
+	ferr          string
+	tail          tail
+}
+
+// finish records the invocation's outcome; only the first outcome counts.
+func (inv *invocation) finish(payload []byte, functionError string) bool {
+	set := false
+	inv.once.Do(func() {
+		inv.payload, inv.ferr = payload, functionError
+		close(inv.done)
+		set = true
+	})
+	return set
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func newPool(rt *Runtime, fn Function, log *functionLog) *pool {
+	limit := rt.opts.MaxConcurrency
+	if fn.ReservedConcurrency != nil {
+		limit = *fn.ReservedConcurrency
+	}
+	p := &pool{rt: rt, fn: fn, arn: ARN(rt.opts.Region, rt.opts.AccountID, fn.FunctionName), log: log,
+		slots: make(chan struct{}, limit)}
+	if fn.Command != "" {
+		p.argv = []string{fn.Command}
+		p.dir = filepath.Dir(fn.Command)
+	} else {
+		p.dir = filepath.Join(rt.opts.DataDir, fn.CodeDir)
+		p.argv = []string{filepath.Join(p.dir, entryPoint(fn))}
+	}
+	p.env = p.environment()
+	return p
+}
+
+// entryPoint is the executable the runtime starts: bootstrap, or the handler for go1.x.
+func entryPoint(fn Function) string {
+	if fn.Runtime == "go1.x" && fn.Handler != "" {
+		return fn.Handler
+	}
+	return "bootstrap"
+}
+
+func (p *pool) environment() []string {
+	fn := p.fn
+	path := "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+	if fn.Command != "" {
+		// A local command runs on the developer's machine: it needs their PATH.
+		if v := os.Getenv("PATH"); v != "" {
+			path = v
+		}
+	}
+	rt := fn.Runtime
+	if rt == "" {
+		rt = "provided.al2023"
+	}
+	env := []string{
+		"PATH=" + path,
+		"LANG=en_US.UTF-8",
+		"TZ=:UTC",
+		"LAMBDA_TASK_ROOT=" + p.dir,
+		"LAMBDA_RUNTIME_DIR=" + p.dir,
+		"_HANDLER=" + fn.Handler,
+		"AWS_REGION=" + p.rt.opts.Region,
+		"AWS_DEFAULT_REGION=" + p.rt.opts.Region,
+		"AWS_EXECUTION_ENV=AWS_Lambda_" + rt,
+		"AWS_LAMBDA_FUNCTION_NAME=" + fn.FunctionName,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(fn.MemorySize),
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + fn.FunctionName,
+	}
+	for k, v := range fn.Environment {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// acquire takes a concurrency slot, waiting up to the queue time.
+func (p *pool) acquire(ctx context.Context) error {
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if cap(p.slots) == 0 || p.rt.opts.QueueWait <= 0 {
+		return errThrottled()
+	}
+	t := time.NewTimer(p.rt.opts.QueueWait)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errThrottled()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *pool) release() { <-p.slots }
+
+// get returns a warm idle worker, or starts one (cold start).
+func (p *pool) get() (*worker, bool, error) {
+	p.mu.Lock()
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		w := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		select {
+		case <-w.exited:
+			continue
+		default:
+		}
+		p.mu.Unlock()
+		return w, false, nil
+	}
+	p.mu.Unlock()
+	w, err := p.start()
+	return w, true, err
+}
+
+// put returns a worker after an invocation: idle for reuse, or stopped if the pool retired.
+func (p *pool) put(w *worker) {
+	p.mu.Lock()
+	if p.retired {
+		p.mu.Unlock()
+		w.kill()
+		return
+	}
+	w.lastUse = time.Now()
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+}
+
+// retire stops idle workers; busy ones stop when their invocation ends.
+func (p *pool) retire() {
+	p.mu.Lock()
+	p.retired = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.kill()
+	}
+}
+
+// reap stops the workers idle since before cutoff.
+func (p *pool) reap(cutoff time.Time) {
+	p.mu.Lock()
+	var keep, stop []*worker
+	for _, w := range p.idle {
+		if w.lastUse.Before(cutoff) {
+			stop = append(stop, w)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	p.idle = keep
+	p.mu.Unlock()
+	for _, w := range stop {
+		p.rt.log.Debug("function worker reaped", "function", p.fn.FunctionName, "pid", w.cmd.Process.Pid)
+		w.kill()
+	}
+}
+
+func (p *pool) start() (*worker, error) {
+	var tb [12]byte
+	rand.Read(tb[:])
+	w := &worker{p: p, token: base64.RawURLEncoding.EncodeToString(tb[:]), assign: make(chan *invocation, 1),
+		exited: make(chan struct{}), ready: make(chan struct{}), started: time.Now()}
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Dir = p.dir
+	var sb [16]byte
+	rand.Read(sb[:])
+	cmd.Env = append(p.env,
+		"AWS_LAMBDA_RUNTIME_API="+p.rt.apiAddr+"/"+w.token,
+		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/[$LATEST]"+hex.EncodeToString(sb[:]))
+	// Its own process group, so a timeout kills whatever the function started too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = cmd.Stdout
+	w.cmd = cmd
+	p.rt.workers.Store(w.token, w)
+	if err := cmd.Start(); err != nil {
+		p.rt.workers.Delete(w.token)
+		p.rt.log.Error("function worker did not start", "function", p.fn.FunctionName, "err", err)
+		return nil, err
+	}
+	copied := make(chan struct{})
+	go func() { w.copyOutput(out); close(copied) }()
+	go func() {
+		<-copied
+		w.exitErr = cmd.Wait()
+		p.rt.workers.Delete(w.token)
+		close(w.exited)
+	}()
+	return w, nil
+}
+
+// copyOutput sends the process's output, line by line, to the function's log and to the
+// running invocation's tail.
+func (w *worker) copyOutput(r io.Reader) {
+	br := bufio.NewReaderSize(r, 16<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			w.p.log.Write(line)
+			if inv := w.cur.Load(); inv != nil {
+				inv.tail.Write(line)
+			}
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return
+		}
+	}
+}
+
+func (w *worker) kill() {
+	if w.cmd.Process != nil {
+		syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+func (w *worker) markReady() {
+	w.readyMu.Do(func() {
+		w.initDur = time.Since(w.started)
+		close(w.ready)
+	})
+}
+
+// exitMessage is how Lambda describes a runtime that ended: "exit status 2", "signal: killed".
+func (w *worker) exitMessage() string {
+	if w.exitErr == nil {
+		return "exit status 0"
+	}
+	if ee, ok := w.exitErr.(*exec.ExitError); ok {
+		return ee.ProcessState.String()
+	}
+	return w.exitErr.Error()
+}
+
+// run gives inv to w and waits for its outcome: the worker's answer, its death, or the deadline.
+// It always ends with inv finished, the worker returned or stopped, and the slot released.
+func (p *pool) run(w *worker, inv *invocation, cold bool) {
+	defer p.release()
+	startLine := fmt.Sprintf("START RequestId: %s Version: $LATEST\n", inv.id)
+	p.log.Write([]byte(startLine))
+	inv.tail.Write([]byte(startLine))
+	w.cur.Store(inv)
+	w.assign <- inv
+
+	healthy := true
+	timeout := time.Duration(p.fn.Timeout) * time.Second
+	wait := initTimeout + timeout
+	it := time.NewTimer(wait)
+	select {
+	case <-inv.handed:
+		wait = time.Until(inv.deadline)
+	case <-w.exited:
+	case <-it.C:
+		wait = 0
+	}
+	it.Stop()
+	t := time.NewTimer(wait)
+	select {
+	case <-inv.done:
+	case <-w.exited:
+		healthy = false
+		// The answer may have been posted just before the process ended.
+		select {
+		case <-inv.done:
+		default:
+			if b := w.initErr.Load(); b != nil {
+				inv.finish(*b, FunctionErrorUnhandled)
+			} else {
+				msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, w.exitMessage())
+				inv.finish(errorJSON(msg, "Runtime.ExitError"), FunctionErrorUnhandled)
+			}
+			p.rt.log.Warn("function worker exited", "function", p.fn.FunctionName, "requestId", inv.id, "status", w.exitMessage())
+		}
+	case <-t.C:
+		healthy = false
+		msg := fmt.Sprintf("%s %s Task timed out after %.2f seconds", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, timeout.Seconds())
+		if inv.finish(errorJSON(msg, ""), FunctionErrorUnhandled) {
+			w.kill()
+			p.log.Write([]byte(msg + "\n"))
+			inv.tail.Write([]byte(msg + "\n"))
+			p.rt.log.Warn("function timed out", "function", p.fn.FunctionName, "requestId", inv.id, "timeout", timeout)
+		}
+	}
+	t.Stop()
+	w.cur.Store(nil)
+	if w.broken.Load() {
+		healthy = false
+	}
+	elapsed := time.Duration(0)
+	select {
+	case <-inv.handed:
+		elapsed = time.Since(inv.begin)
+	default:
+	}
+	report := fmt.Sprintf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
+		inv.id, inv.id, float64(elapsed.Microseconds())/1000, int64(elapsed/time.Millisecond)+1, p.fn.MemorySize, maxRSSMB(w))
+	if cold {
+		report += fmt.Sprintf("Init Duration: %.2f ms\t", float64(w.initDur.Microseconds())/1000)
+	}
+	report += "\n"
+	p.log.Write([]byte(report))
+	inv.tail.Write([]byte(report))
+	// The worker goes back before the caller hears the result, so a caller that invokes again
+	// at once finds it warm.
+	if healthy {
+		p.put(w)
+	} else {
+		w.kill()
+	}
+	close(inv.settled)
+}
+
+// maxRSSMB reads the worker's peak resident memory from /proc, 0 where that is not available.
+func maxRSSMB(w *worker) int {
+	if w.cmd.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.Index(s, "VmHWM:")
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+len("VmHWM:"):])
+	if len(f) == 0 {
+		return 0
+	}
+	kb, _ := strconv.Atoi(f[0])
+	return (kb + 1023) / 1024
+}
+
+// errorJSON is the payload of a runtime-side error, as Lambda returns it.
+func errorJSON(message, errorType string) []byte {
+	m, _ := json.Marshal(message)
+	b := append([]byte(`{"errorMessage":`), m...)
+	if errorType != "" {
+		t, _ := json.Marshal(errorType)
+		b = append(append(b, `,"errorType":`...), t...)
+	}
+	return append(b, '}')
+}
