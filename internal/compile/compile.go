@@ -147,7 +147,9 @@ func compileIntegration(m *model.Method, res *runtime.Resource, vars map[string]
 			return unsupported("%s", reason)
 		}
 	case "AWS", "AWS_PROXY":
-		return unsupported("integration type %s is not supported yet", in.Type)
+		if reason := compileAWS(out, m, in, res, vars); reason != "" {
+			return unsupported("%s", reason)
+		}
 	default:
 		return unsupported("unknown integration type %q", in.Type)
 	}

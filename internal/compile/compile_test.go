@@ -100,7 +100,7 @@ func TestCompileRoutesAndIntegrations(t *testing.T) {
 		len(got.HTTP.Path) != 2 || got.HTTP.Path[1].Source.Index != 0 {
 		t.Fatalf("direct-form proxy %+v %+v", got, got.HTTP)
 	}
-	for verb, reason := range map[string]string{"POST": "AWS_PROXY is not supported yet", "DELETE": "has no integration", "PUT": "{nope}"} {
+	for verb, reason := range map[string]string{"POST": "AWS ARN for integration must contain path or action", "DELETE": "has no integration", "PUT": "{nope}"} {
 		if got := res.Method(verb).Integration; got.Kind != runtime.Unsupported || !strings.Contains(got.Reason, reason) {
 			t.Errorf("%s: %+v, want Unsupported containing %q", verb, got, reason)
 		}

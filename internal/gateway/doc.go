@@ -113,9 +113,43 @@
 //     configuration error: Invalid endpoint address"). The response body is streamed as it
 //     arrives and is not held to the 10 MB limit.
 //   - Every answer carries x-amzn-RequestId (a random UUID) and x-amz-apigw-id; errors add
-//     x-amzn-ErrorType. Unsupported integration types (AWS, AWS_PROXY) answer 500 and log
-//     why, at load and per call.
+//     x-amzn-ErrorType. An integration Portico cannot run answers 500 and logs why, at load and
+//     per call.
+//   - AWS_PROXY (lambda.go): the function named by the uri (stage variables resolved at
+//     deploy) gets the REST proxy event, payload format 1.0, keys in AWS's order: headers as
+//     the client sent them less the hop-by-hop ones, plus Host, X-Forwarded-For/-Port/-Proto
+//     and X-Amzn-Trace-Id, in name order (Go's server canonicalises names, so the client's
+//     casing is not kept); "headers" holds a name's last value; query values decoded; path and
+//     pathParameters as the client encoded them; null for every empty map and for no body; a
+//     body whose Content-Type is in binaryMediaTypes goes as base64. requestContext carries no
+//     authorizer (none runs yet) and no clientCert. The answer is checked as AWS checks it:
+//     a JSON object with only statusCode (an integer, or a string holding one; 200 when
+//     absent), headers (string, number or boolean values), multiValueHeaders (arrays of
+//     them; a name in both takes these), body (string or null) and isBase64Encoded; the body
+//     is base64-decoded when isBase64Encoded and the first Accept type is a binary media type,
+//     else sent as the text it is. Anything else, a function error or a Lambda service error
+//     (not found, throttled: the reference gives 502 for both) answers 502 "Internal server
+//     error" (INTEGRATION_FAILURE, sent as 502 whatever its configured status); the timeout
+//     504. Connection, Content-Length, Date and Server come back as x-amzn-Remapped-*.
+//   - AWS with a lambda:path uri: the request template's output (or the body passed through;
+//     {} when empty, as Lambda's Invoke gives) is the event. X-Amz-Invocation-Type,
+//     X-Amz-Log-Type and X-Amz-Client-Context mapped as integration.request.header values
+//     reach Lambda ('Event' answers an empty integration body at once). Integration responses
+//     are selected by the errorMessage of a function error, "" on success; the answer's
+//     headers are X-Amz-Executed-Version and X-Amz-Function-Error. A function that does not
+//     exist answers 500 (AWS's "Invalid function" configuration error), other Lambda service
+//     errors 502.
+//   - AWS service integrations (awsservice.go): built like a non-proxy HTTP request on the
+//     service's endpoint from the server's configuration (per service, else a default, else
+//     AWS's own https://{service}.{region}.amazonaws.com). An action-style uri adds
+//     Action={action} and the uri's own parameters to the query (query protocol), except for
+//     JSON-protocol services (DynamoDB, Kinesis, Firehose, Step Functions, EventBridge, Logs,
+//     Secrets Manager, SSM, KMS), which get X-Amz-Target {prefix}.{action} and their JSON
+//     content type unless the integration maps them. The request is signed with SigV4 for the
+//     uri's service and region with the configured credentials (unsigned without them); the
+//     integration's credentials role is not assumed. The answer is selected by status.
 //
-// gateway imports the model, store, runtime, compile and integration packages and the template
-// engine (vtl, vtl/aws); it must never import the management API, OpenAPI or the command line.
+// gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
+// integration packages, the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;
+// it must never import the management API, OpenAPI or the command line.
 package gateway

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/compile"
+	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
 	"github.com/portico/portico/internal/state"
@@ -28,6 +29,11 @@ type Options struct {
 	// Upstream sends HTTP_PROXY requests (nil: a default client).
 	Upstream *httpproxy.Client
 	Logger   *slog.Logger
+
+	// Functions invokes the functions of Lambda integrations (nil: they answer 500).
+	Functions functions.Invoker
+	// AWS says where AWS service integrations are sent and how they are signed.
+	AWS AWSServices
 
 	// AccountLimit is the account-level throttle shared by every API (zero: none; the
 	// server sets AWS's 10,000 requests per second, burst 5,000, unless configured).
@@ -165,6 +171,12 @@ func (g *Gateway) integrate(rc *request) *gatewayError {
 		return g.serveHTTPProxy(rc, in)
 	case runtime.HTTP:
 		return g.serveHTTP(rc, in)
+	case runtime.LambdaProxy:
+		return g.serveLambdaProxy(rc, in)
+	case runtime.Lambda:
+		return g.serveLambda(rc, in)
+	case runtime.AWSService:
+		return g.serveAWSService(rc, in)
 	default:
 		g.log.Error("integration cannot run", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "reason", in.Reason, "requestId", rc.requestID)

@@ -21,6 +21,10 @@ type integrationResult struct {
 	header http.Header // nil for a MOCK
 	body   []byte
 	doc    jsonDoc
+	// lambda marks a Lambda result, selected by selection (the function's errorMessage, ""
+	// on success) instead of by status.
+	lambda    bool
+	selection string
 }
 
 // Mapped method response headers that AWS renames x-amzn-Remapped-<name> on non-proxy
@@ -292,7 +296,11 @@ func appendPathValue(b *strings.Builder, v string) {
 // response: mapped headers, the response template (or the body as it came) and the status,
 // each subject to the template's $context.responseOverride.
 func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integrationResult) *gatewayError {
-	ir := in.Select(statusText(res.status))
+	selection := res.selection
+	if !res.lambda {
+		selection = statusText(res.status)
+	}
+	ir := in.Select(selection)
 	if ir == nil {
 		g.log.Error("no match for output mapping and no default output mapping configured",
 			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,

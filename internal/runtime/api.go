@@ -97,6 +97,11 @@ const (
 	HTTPProxy
 	// HTTP is a non-proxy HTTP integration: mapped parameters and templates on both sides.
 	HTTP
+	// LambdaProxy (AWS_PROXY) and Lambda (AWS with a lambda:path uri) invoke a function
+	// (Integration.Lambda); AWSService (AWS) calls an AWS-compatible service (Integration.AWS).
+	LambdaProxy
+	Lambda
+	AWSService
 )
 
 // Integration is a method's compiled integration.
@@ -119,6 +124,9 @@ type Integration struct {
 
 	// HTTP describes the upstream of HTTP_PROXY and HTTP integrations.
 	HTTP *HTTPTarget
+	// Lambda names the function of Lambda integrations; AWS the service call of AWSService.
+	Lambda *LambdaTarget
+	AWS    *AWSTarget
 	// ContentHandling is the request's CONVERT_TO_TEXT / CONVERT_TO_BINARY ("" passes through).
 	ContentHandling string
 }
