@@ -1,0 +1,314 @@
+package observe
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Record is what the access log and the metrics know of one finished request.
+type Record struct {
+	RequestID, ExtendedRequestID string
+	AccountID, APIID, Stage      string
+	DeploymentID                 string
+	DomainName, DomainPrefix     string
+	HTTPMethod, Path, Protocol   string
+	ResourceID, ResourcePath     string
+	SourceIP, UserAgent          string
+	APIKey, APIKeyID             string
+	// ErrorMessage and ErrorType are $context.error.message and .responseType when the
+	// gateway answered with a gateway response.
+	ErrorMessage, ErrorType string
+	ValidationError         string
+	XrayTraceID             string
+
+	Start          time.Time
+	Status         int
+	ResponseLength int64
+	Latency        time.Duration
+	// Integrated is set when a backend was called; IntegrationLatency and IntegrationStatus
+	// (0 when no answer came) describe that call.
+	Integrated         bool
+	IntegrationLatency time.Duration
+	IntegrationStatus  int
+}
+
+// field is one $context variable an access log line can hold.
+type field uint8
+
+const (
+	fNone field = iota // a variable Portico does not fill: always "-"
+	fAccountID
+	fAPIID
+	fDeploymentID
+	fDomainName
+	fDomainPrefix
+	fErrorMessage
+	fErrorMessageString
+	fErrorResponseType
+	fValidationError
+	fExtendedRequestID
+	fHTTPMethod
+	fSourceIP
+	fUserAgent
+	fAPIKey
+	fAPIKeyID
+	fPath
+	fProtocol
+	fRequestID
+	fRequestTime
+	fRequestTimeEpoch
+	fResourceID
+	fResourcePath
+	fStage
+	fStatus
+	fResponseLength
+	fResponseLatency
+	fIntegrationLatency
+	fIntegrationStatus
+	fXrayTraceID
+)
+
+var fieldNames = map[string]field{
+	"accountId":                   fAccountID,
+	"apiId":                       fAPIID,
+	"deploymentId":                fDeploymentID,
+	"domainName":                  fDomainName,
+	"domainPrefix":                fDomainPrefix,
+	"error.message":               fErrorMessage,
+	"error.messageString":         fErrorMessageString,
+	"error.responseType":          fErrorResponseType,
+	"error.validationErrorString": fValidationError,
+	"extendedRequestId":           fExtendedRequestID,
+	"httpMethod":                  fHTTPMethod,
+	"identity.sourceIp":           fSourceIP,
+	"identity.userAgent":          fUserAgent,
+	"identity.apiKey":             fAPIKey,
+	"identity.apiKeyId":           fAPIKeyID,
+	"path":                        fPath,
+	"protocol":                    fProtocol,
+	"requestId":                   fRequestID,
+	"requestTime":                 fRequestTime,
+	"requestTimeEpoch":            fRequestTimeEpoch,
+	"resourceId":                  fResourceID,
+	"resourcePath":                fResourcePath,
+	"stage":                       fStage,
+	"status":                      fStatus,
+	"responseLength":              fResponseLength,
+	"responseLatency":             fResponseLatency,
+	"integrationLatency":          fIntegrationLatency,
+	"integration.latency":         fIntegrationLatency,
+	"integrationStatus":           fIntegrationStatus,
+	"integration.status":          fIntegrationStatus,
+	"xrayTraceId":                 fXrayTraceID,
+}
+
+type escaping uint8
+
+const (
+	escPlain escaping = iota
+	escJSON
+	escXML
+)
+
+// Format is a compiled access log format.
+type Format struct {
+	lits   []string // lits[i] precedes refs[i]; the last literal follows the last reference
+	refs   []field
+	escape escaping
+}
+
+// CompileFormat compiles a stage's accessLogSettings.format. It never fails: text that is not a
+// $context reference is literal, and an unknown variable renders "-". Line breaks in the format
+// become spaces, as a log line is one line.
+func CompileFormat(s string) *Format {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	f := &Format{}
+	switch t := strings.TrimLeft(s, " \t"); {
+	case strings.HasPrefix(t, "{"):
+		f.escape = escJSON
+	case strings.HasPrefix(t, "<"):
+		f.escape = escXML
+	}
+	const prefix = "$context."
+	var lit strings.Builder
+	for {
+		i := strings.Index(s, prefix)
+		if i < 0 {
+			lit.WriteString(s)
+			break
+		}
+		lit.WriteString(s[:i])
+		rest := s[i+len(prefix):]
+		n := 0
+		for n < len(rest) && isNameByte(rest[n]) {
+			n++
+		}
+		name := strings.TrimRight(rest[:n], ".")
+		if name == "" {
+			lit.WriteString(prefix)
+			s = rest
+			continue
+		}
+		f.lits = append(f.lits, lit.String())
+		lit.Reset()
+		f.refs = append(f.refs, fieldNames[name])
+		s = rest[len(name):]
+	}
+	f.lits = append(f.lits, lit.String())
+	return f
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+}
+
+// Append appends the line for r (without a newline) to b.
+func (f *Format) Append(b []byte, r *Record) []byte {
+	for i, ref := range f.refs {
+		b = append(b, f.lits[i]...)
+		b = f.appendField(b, ref, r)
+	}
+	return append(b, f.lits[len(f.lits)-1]...)
+}
+
+func (f *Format) appendField(b []byte, ref field, r *Record) []byte {
+	switch ref {
+	case fStatus:
+		if r.Status == 0 {
+			return append(b, '-')
+		}
+		return strconv.AppendInt(b, int64(r.Status), 10)
+	case fResponseLength:
+		return strconv.AppendInt(b, r.ResponseLength, 10)
+	case fResponseLatency:
+		return strconv.AppendInt(b, r.Latency.Milliseconds(), 10)
+	case fIntegrationLatency:
+		if !r.Integrated {
+			return append(b, '-')
+		}
+		return strconv.AppendInt(b, r.IntegrationLatency.Milliseconds(), 10)
+	case fIntegrationStatus:
+		if r.IntegrationStatus == 0 {
+			return append(b, '-')
+		}
+		return strconv.AppendInt(b, int64(r.IntegrationStatus), 10)
+	case fRequestTime:
+		return r.Start.UTC().AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	case fRequestTimeEpoch:
+		return strconv.AppendInt(b, r.Start.UnixMilli(), 10)
+	case fErrorMessageString:
+		if r.ErrorMessage == "" {
+			return append(b, '-')
+		}
+		return f.appendValue(b, strconv.Quote(r.ErrorMessage))
+	}
+	return f.appendValue(b, r.str(ref))
+}
+
+func (r *Record) str(ref field) string {
+	switch ref {
+	case fAccountID:
+		return r.AccountID
+	case fAPIID:
+		return r.APIID
+	case fDeploymentID:
+		return r.DeploymentID
+	case fDomainName:
+		return r.DomainName
+	case fDomainPrefix:
+		return r.DomainPrefix
+	case fErrorMessage:
+		return r.ErrorMessage
+	case fErrorResponseType:
+		return r.ErrorType
+	case fValidationError:
+		return r.ValidationError
+	case fExtendedRequestID:
+		return r.ExtendedRequestID
+	case fHTTPMethod:
+		return r.HTTPMethod
+	case fSourceIP:
+		return r.SourceIP
+	case fUserAgent:
+		return r.UserAgent
+	case fAPIKey:
+		return r.APIKey
+	case fAPIKeyID:
+		return r.APIKeyID
+	case fPath:
+		return r.Path
+	case fProtocol:
+		return r.Protocol
+	case fRequestID:
+		return r.RequestID
+	case fResourceID:
+		return r.ResourceID
+	case fResourcePath:
+		return r.ResourcePath
+	case fStage:
+		return r.Stage
+	case fXrayTraceID:
+		return r.XrayTraceID
+	}
+	return ""
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendValue appends s escaped for the format, "-" when empty.
+func (f *Format) appendValue(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, '-')
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, "\ufffd"...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
+		switch f.escape {
+		case escJSON:
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+		case escXML:
+			switch c {
+			case '&':
+				b = append(b, "&amp;"...)
+			case '<':
+				b = append(b, "&lt;"...)
+			case '>':
+				b = append(b, "&gt;"...)
+			case '"':
+				b = append(b, "&quot;"...)
+			case '\'':
+				b = append(b, "&apos;"...)
+			default:
+				if c < 0x20 {
+					c = ' '
+				}
+				b = append(b, c)
+			}
+		default:
+			if c < 0x20 || c == 0x7f {
+				c = ' '
+			}
+			b = append(b, c)
+		}
+	}
+	return b
+}

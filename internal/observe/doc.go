@@ -1,0 +1,43 @@
+// Package observe is what Portico tells operators about the requests it serves: stage access
+// logs in the stage's own accessLogSettings.format, written to a sink that never blocks a
+// request, and Prometheus metrics under AWS's CloudWatch names. The audit log of management
+// calls lives in observe/audit.
+//
+// observe imports the standard library and the Prometheus client only; it must never import
+// the store, the compiler, the runtime or the gateway. The gateway fills a Record at the end of
+// each request and hands it to the values it attached to the stage at load.
+//
+// Access logs. A format is compiled once, when a stage is loaded, into literal text and
+// $context references; rendering a line appends fields of the Record, with no parsing or map
+// lookups. A value that is absent renders as "-", as on AWS, and so does any $context variable
+// Portico does not fill (authorizer, WAF, Cognito and IAM identity fields, which no request
+// carries yet). Where AWS writes values raw, Portico escapes them for the format they sit in,
+// so a line always parses: a format that starts with "{" has its values escaped as JSON string
+// content, one that starts with "<" as XML text; other formats (CLF, CSV) get control
+// characters replaced by spaces, so a value cannot split a line.
+//
+// Destinations. destinationArn names a Portico sink: "file://PATH" appends to PATH, rotated by
+// size (PATH.1 keeps the previous file); anything else, a CloudWatch or Firehose ARN included,
+// goes to the server's default sink (standard output unless configured). Each sink has a
+// bounded queue drained by one goroutine; when the queue is full the line is dropped and
+// portico_access_log_dropped_total counts it, so a slow or stuck destination never slows a
+// request.
+//
+// Metrics (namespace portico_apigateway), how they map to AWS/ApiGateway:
+//
+//	Count               portico_apigateway_count_total                      counter
+//	4XXError            portico_apigateway_4xx_errors_total                 counter
+//	5XXError            portico_apigateway_5xx_errors_total                 counter
+//	Latency             portico_apigateway_latency_seconds                  histogram
+//	IntegrationLatency  portico_apigateway_integration_latency_seconds      histogram
+//
+// Labels: api_id, api_name, stage, resource, method. AWS's dimension sets (ApiName; ApiName and
+// Stage; ApiName, Method, Resource and Stage with metricsEnabled) become one series set:
+// resource and method are filled only for methods whose methodSettings (or "*/*") turn
+// metricsEnabled on and are empty otherwise, so sum by (api_name, stage) gives AWS's stage
+// figures either way. Latencies are in seconds, as Prometheus names them; AWS reports
+// milliseconds. A request that matches no method of a known stage counts on the stage's series;
+// one that reaches no stage is counted nowhere, as on AWS. IntegrationLatency is observed only
+// for requests that called a backend (not MOCK). The Go runtime and process collectors are
+// registered with the same registry.
+package observe

@@ -1,0 +1,107 @@
+package observe
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// latencyBuckets cover 1 ms to 30 s (past AWS's 29 s integration timeout).
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// Metrics is the Prometheus registry of a server and the series of the data plane.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	count, err4, err5 *prometheus.CounterVec
+	latency, intLat   *prometheus.HistogramVec
+}
+
+// NewMetrics registers the gateway series, the Go runtime and process collectors and, when
+// sinks is not nil, portico_access_log_dropped_total.
+func NewMetrics(sinks *Sinks) *Metrics {
+	labels := []string{"api_id", "api_name", "stage", "resource", "method"}
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		count: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_count_total",
+			Help: "Requests served (AWS/ApiGateway Count)."}, labels),
+		err4: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_4xx_errors_total",
+			Help: "Requests answered 4XX (AWS/ApiGateway 4XXError)."}, labels),
+		err5: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_5xx_errors_total",
+			Help: "Requests answered 5XX (AWS/ApiGateway 5XXError)."}, labels),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "portico_apigateway_latency_seconds",
+			Help:    "Time from receiving a request to finishing its response (AWS/ApiGateway Latency).",
+			Buckets: latencyBuckets}, labels),
+		intLat: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "portico_apigateway_integration_latency_seconds",
+			Help:    "Time from sending the backend request to its response (AWS/ApiGateway IntegrationLatency).",
+			Buckets: latencyBuckets}, labels),
+	}
+	m.Registry.MustRegister(m.count, m.err4, m.err5, m.latency, m.intLat,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sinks != nil {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "portico_access_log_dropped_total",
+			Help: "Access log lines dropped because their destination's queue was full.",
+		}, func() float64 { return float64(sinks.Dropped()) }))
+	}
+	return m
+}
+
+// Series are the resolved series of one label set: recording a request is a few atomic adds.
+type Series struct {
+	count, err4, err5 prometheus.Counter
+	latency, intLat   prometheus.Observer
+}
+
+// Series resolves the series of a label set; resource and method are "" for stage-level
+// series.
+func (m *Metrics) Series(apiID, apiName, stage, resource, method string) *Series {
+	l := []string{apiID, apiName, stage, resource, method}
+	return &Series{
+		count:   m.count.WithLabelValues(l...),
+		err4:    m.err4.WithLabelValues(l...),
+		err5:    m.err5.WithLabelValues(l...),
+		latency: m.latency.WithLabelValues(l...),
+		intLat:  m.intLat.WithLabelValues(l...),
+	}
+}
+
+// Observe records one finished request.
+func (s *Series) Observe(r *Record) {
+	s.count.Inc()
+	switch {
+	case r.Status >= 500:
+		s.err5.Inc()
+	case r.Status >= 400:
+		s.err4.Inc()
+	}
+	s.latency.Observe(r.Latency.Seconds())
+	if r.Integrated {
+		s.intLat.Observe(r.IntegrationLatency.Seconds())
+	}
+}
+
+// Stage is what the gateway attaches to a loaded stage: its access log (nil Log when off) and
+// its stage-level series.
+type Stage struct {
+	Format *Format
+	Log    *Sink
+	Series *Series
+}
+
+// Record logs r and counts it on series (the method's, or the stage's when nil).
+func (st *Stage) Record(r *Record, series *Series) {
+	if series == nil {
+		series = st.Series
+	}
+	if series != nil {
+		series.Observe(r)
+	}
+	if st.Log != nil {
+		st.Log.Log(st.Format, r)
+	}
+}
+
+// Since is time.Since, kept here so callers measure with the same clock.
+func Since(t time.Time) time.Duration { return time.Since(t) }

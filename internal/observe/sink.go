@@ -1,0 +1,222 @@
+package observe
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// SinkOptions configure the access log destinations of a server.
+type SinkOptions struct {
+	// Default receives the lines of stages whose destinationArn names no Portico sink
+	// (nil: standard output), unless DefaultFile names a file for them.
+	Default     io.Writer
+	DefaultFile string
+	// QueueLines bounds the lines waiting for each destination (default 8192); past it lines
+	// are dropped and counted.
+	QueueLines int
+	// MaxFileBytes is the size at which a file:// destination is rotated (default 100 MiB).
+	MaxFileBytes int64
+}
+
+// Sinks holds the access log destinations of a server, one writer goroutine each, shared by
+// every stage that names the same destination.
+type Sinks struct {
+	opts    SinkOptions
+	dropped atomic.Int64
+
+	mu     sync.Mutex
+	byDest map[string]*Sink
+	closed bool
+}
+
+// NewSinks returns the destinations of a server; Close flushes them.
+func NewSinks(opts SinkOptions) *Sinks {
+	if opts.Default == nil {
+		opts.Default = os.Stdout
+	}
+	if opts.QueueLines <= 0 {
+		opts.QueueLines = 8192
+	}
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = 100 << 20
+	}
+	return &Sinks{opts: opts, byDest: map[string]*Sink{}}
+}
+
+// Dropped is how many lines were dropped because their destination's queue was full.
+func (s *Sinks) Dropped() int64 { return s.dropped.Load() }
+
+// For returns the sink that destinationArn names: file://PATH, or the default sink for
+// anything else ("" included). A file that cannot be opened is an error; the caller decides what to do.
+func (s *Sinks) For(destinationArn string) (*Sink, error) {
+	key := ""
+	if p, ok := strings.CutPrefix(destinationArn, "file://"); ok && p != "" {
+		key = "file://" + p
+	}
+	if key == "" && s.opts.DefaultFile != "" {
+		key = "file://" + s.opts.DefaultFile
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("access log sinks are closed")
+	}
+	if k := s.byDest[key]; k != nil {
+		return k, nil
+	}
+	var w io.Writer = s.opts.Default
+	var c io.Closer
+	if key != "" {
+		f, err := openRotating(key[len("file://"):], s.opts.MaxFileBytes)
+		if err != nil {
+			return nil, err
+		}
+		w, c = f, f
+	}
+	k := newSink(w, c, s.opts.QueueLines, &s.dropped)
+	s.byDest[key] = k
+	return k, nil
+}
+
+// Close stops taking lines, writes what is queued and closes the files.
+func (s *Sinks) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	sinks := s.byDest
+	s.mu.Unlock()
+	var first error
+	for _, k := range sinks {
+		if err := k.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// Sink is one destination: a bounded queue of lines and the goroutine that writes them.
+type Sink struct {
+	q       chan *[]byte
+	w       *bufio.Writer
+	c       io.Closer
+	dropped *atomic.Int64
+	done    chan struct{}
+
+	mu     sync.RWMutex // held for reading by writers of the queue, for writing by close
+	closed bool
+}
+
+func newSink(w io.Writer, c io.Closer, queue int, dropped *atomic.Int64) *Sink {
+	k := &Sink{q: make(chan *[]byte, queue), w: bufio.NewWriterSize(w, 64<<10), c: c,
+		dropped: dropped, done: make(chan struct{})}
+	go k.run()
+	return k
+}
+
+// Log renders r with f and queues the line; it never waits.
+func (k *Sink) Log(f *Format, r *Record) {
+	bp := linePool.Get().(*[]byte)
+	*bp = append(f.Append((*bp)[:0], r), '\n')
+	k.mu.RLock()
+	if k.closed {
+		k.mu.RUnlock()
+		linePool.Put(bp)
+		return
+	}
+	select {
+	case k.q <- bp:
+	default:
+		linePool.Put(bp)
+		k.dropped.Add(1)
+	}
+	k.mu.RUnlock()
+}
+
+func (k *Sink) run() {
+	defer close(k.done)
+	for bp := range k.q {
+		k.w.Write(*bp)
+		linePool.Put(bp)
+		if len(k.q) == 0 {
+			k.w.Flush()
+		}
+	}
+	k.w.Flush()
+}
+
+func (k *Sink) close() error {
+	k.mu.Lock()
+	k.closed = true
+	close(k.q)
+	k.mu.Unlock()
+	<-k.done
+	if k.c != nil {
+		return k.c.Close()
+	}
+	return nil
+}
+
+// rotating is a file that moves aside to PATH.1 when it reaches its size limit.
+type rotating struct {
+	path string
+	max  int64
+	f    *os.File
+	size int64
+}
+
+func openRotating(path string, max int64) (*rotating, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("access log file: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("access log file: %w", err)
+	}
+	return &rotating{path: path, max: max, f: f, size: fi.Size()}, nil
+}
+
+func (r *rotating) Write(b []byte) (int, error) {
+	if r.size > 0 && r.size+int64(len(b)) > r.max {
+		if err := r.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.f.Write(b)
+	r.size += int64(n)
+	return n, err
+}
+
+// rotate moves the file aside; when it cannot, it keeps appending to the same file rather than
+// lose lines.
+func (r *rotating) rotate() error {
+	r.f.Close()
+	flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if os.Rename(r.path, r.path+".1") != nil {
+		flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(r.path, flag, 0o644)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.f, r.size = f, fi.Size()
+	return nil
+}
+
+func (r *rotating) Close() error { return r.f.Close() }
