@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"routes":  {"show an API's resource tree with methods and integrations", runRoutes},
 	"export":  {"export a stage's API as OpenAPI 3 or Swagger 2", runExport},
 	"cors":    {"enable CORS on a resource the way the API Gateway console does", runCORS},
+	"audit":   {"show who changed what through the management API (audit --help)", runAudit},
 	"version": {"print the version", runVersion},
 	"vtl":     {"render a mapping template offline, as the gateway would (vtl render --help)", runVTL},
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/portico/portico/internal/compile"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/integration/httpproxy"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	"github.com/portico/portico/internal/state"
 	"github.com/portico/portico/internal/store"
@@ -43,6 +44,10 @@ type Options struct {
 	Limiter            state.Limiter
 	Quota              state.QuotaCounter
 	QuotaFlushInterval time.Duration
+
+	// Metrics and AccessLogs record every request of a known stage (nil: not recorded).
+	Metrics    *observe.Metrics
+	AccessLogs *observe.Sinks
 }
 
 // Gateway serves invocations of deployed REST API stages.
@@ -128,9 +133,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := newRequest(w, r)
 	rc.accountID = g.opts.AccountID
 	defer rc.release()
+	g.observing(rc)
 	if err := g.serve(rc); err != nil {
+		rc.obs.failure = err
 		g.writeError(rc, err)
 	}
+	g.record(rc)
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
@@ -164,6 +172,7 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 // integrate calls the method's integration and writes its answer.
 func (g *Gateway) integrate(rc *request) *gatewayError {
 	in := rc.method.Integration
+	rc.obs.integrationStarted(in.Kind)
 	switch in.Kind {
 	case runtime.Mock:
 		return g.serveMock(rc, in)

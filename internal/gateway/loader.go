@@ -170,6 +170,7 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 		return nil
 	}
 	g.warnUnsupported(api, &rec, &st)
+	g.attachTelemetry(api, &rec, &st)
 	return api
 }
 

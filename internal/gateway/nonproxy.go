@@ -133,6 +133,7 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 			"host", t.Host, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
+	rc.obs.integrationAnswered(resp.StatusCode)
 	body, gerr, gone := g.readAnswer(rc, resp, deadline)
 	if gone {
 		return nil

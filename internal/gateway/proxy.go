@@ -75,6 +75,7 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 		return errInternal
 	}
 	defer resp.Body.Close()
+	rc.obs.integrationAnswered(resp.StatusCode)
 	h := rc.w.Header()
 	for k, vv := range resp.Header {
 		k = http.CanonicalHeaderKey(k)

@@ -49,6 +49,8 @@ type request struct {
 	overrides   overrides
 	// tmplReq is what mapping templates see of the request, built on first use.
 	tmplReq *awsvtl.Request
+	// obs is what the access log and metrics record of the request (observe.go).
+	obs observation
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}

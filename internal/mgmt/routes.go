@@ -138,31 +138,38 @@ var routes = []route{
 
 // route finds the operation for the request and runs it.
 func (s *server) route(c *call) (int, any, error) {
-	raw := strings.Trim(c.r.URL.EscapedPath(), "/")
+	rt, params := findRoute(c.r, c.q.Get("mode"))
+	if rt == nil {
+		return 0, nil, unknownOperation()
+	}
+	c.p = params
+	return rt.h(s, c)
+}
+
+// findRoute returns the route serving r and its path placeholders; nil when none does.
+func findRoute(r *http.Request, mode string) (*route, map[string]string) {
+	raw := strings.Trim(r.URL.EscapedPath(), "/")
 	segs := strings.Split(raw, "/")
 	for i, seg := range segs {
 		u, err := url.PathUnescape(seg)
 		if err != nil {
-			return 0, nil, unknownOperation()
+			return nil, nil
 		}
 		segs[i] = u
 	}
-	mode := c.q.Get("mode")
-	for _, rt := range routes {
-		if rt.method != c.r.Method || len(rt.pattern) != len(segs) {
+	for i := range routes {
+		rt := &routes[i]
+		if rt.method != r.Method || len(rt.pattern) != len(segs) {
 			continue
 		}
 		if rt.mode != "*" && rt.mode != mode {
 			continue
 		}
-		params, ok := match(rt.pattern, segs)
-		if !ok {
-			continue
+		if params, ok := match(rt.pattern, segs); ok {
+			return rt, params
 		}
-		c.p = params
-		return rt.h(s, c)
 	}
-	return 0, nil, unknownOperation()
+	return nil, nil
 }
 
 func match(pattern, segs []string) (map[string]string, bool) {

@@ -35,6 +35,9 @@ type API struct {
 	Responses GatewayResponses
 	// Policy is the API's resource policy (nil when it has none).
 	Policy ResourcePolicy
+	// Observe is what the data plane attached at load to log and count this stage's requests
+	// with (access log, metric series); runtime does not look inside it.
+	Observe any
 }
 
 // Verb indexes a Resource's methods. ANY is the fallback slot.

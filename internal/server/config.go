@@ -36,6 +36,10 @@ type Config struct {
 	// bucket size shared by every API (AWS: 10,000 and 5,000).
 	ThrottleRate  float64
 	ThrottleBurst int64
+
+	// AccessLog is where stages whose destinationArn names no Portico sink write their access
+	// log: "" or "stdout", "stderr", or file://PATH (rotated by size).
+	AccessLog string
 }
 
 // Defaults returns the configuration used when nothing is set.

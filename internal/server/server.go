@@ -31,6 +31,7 @@ type Server struct {
 
 	store   store.Store
 	gateway *gateway.Gateway
+	obs     *observability
 	data    *http.Server
 	admin   *http.Server
 	log     *slog.Logger
@@ -52,11 +53,18 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := bolt.Open(cfg.DataDir)
+	obs, err := openObservability(cfg)
 	if err != nil {
 		return nil, err
 	}
+	st, err := bolt.Open(cfg.DataDir)
+	if err != nil {
+		obs.close()
+		return nil, err
+	}
 	gw, err := gateway.New(st, gateway.Options{
+		Metrics:               obs.metrics,
+		AccessLogs:            obs.sinks,
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
 		Domain:                cfg.Domain,
@@ -67,14 +75,16 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	})
 	if err != nil {
 		st.Close()
+		obs.close()
 		return nil, err
 	}
 	adminMux := http.NewServeMux()
+	obs.handle(adminMux, st)
 	adminMux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
 	})
-	adminMux.Handle("/", mgmt.New(st, mgmt.Options{
+	adminMux.Handle("/", mgmt.WithAudit(mgmt.New(st, mgmt.Options{
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
 		Credentials:           map[string]string{creds.AccessKeyID: creds.SecretAccessKey},
@@ -82,12 +92,13 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
-	}))
+	}), obs.audit, log))
 
 	dataLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		gw.Close()
 		st.Close()
+		obs.close()
 		return nil, fmt.Errorf("data plane listener: %w", err)
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminListen)
@@ -95,6 +106,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		dataLn.Close()
 		gw.Close()
 		st.Close()
+		obs.close()
 		return nil, fmt.Errorf("admin listener: %w", err)
 	}
 	s := &Server{
@@ -104,6 +116,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		AdminAddr:   adminLn.Addr().String(),
 		store:       st,
 		gateway:     gw,
+		obs:         obs,
 		log:         log,
 		done:        make(chan struct{}),
 		data: &http.Server{
@@ -174,6 +187,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.done
 		s.gateway.Close()
 		if err := s.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.obs.close(); err != nil {
 			errs = append(errs, err)
 		}
 		s.shutdownErr = errors.Join(errs...)

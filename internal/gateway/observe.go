@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/observe"
+	"github.com/portico/portico/internal/runtime"
+)
+
+// telemetry is what a loaded stage is logged and counted with: its access log and stage-level
+// series, and the series of each method whose methodSettings turn metricsEnabled on. It is
+// resolved once at load, so recording a request builds no label strings.
+type telemetry struct {
+	stage   observe.Stage
+	methods map[*runtime.Method]*observe.Series
+}
+
+// attachTelemetry resolves the stage's access log and metric series into api.Observe. A
+// destination that cannot be opened is logged and the stage's lines go to the default sink.
+func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord, st *model.StageRecord) {
+	if g.opts.Metrics == nil && g.opts.AccessLogs == nil {
+		return
+	}
+	t := &telemetry{}
+	if als := st.Stage.AccessLogSettings; g.opts.AccessLogs != nil && als != nil && als.Format != "" {
+		sink, err := g.opts.AccessLogs.For(als.DestinationArn)
+		if err != nil {
+			g.log.Error("access log destination cannot be opened; using the default one", "api", api.ID,
+				"stage", api.Stage, "destinationArn", als.DestinationArn, "error", err)
+			sink, err = g.opts.AccessLogs.For("")
+		}
+		if err == nil {
+			t.stage.Format, t.stage.Log = observe.CompileFormat(als.Format), sink
+		}
+	}
+	if m := g.opts.Metrics; m != nil {
+		name := api.ID
+		if rec.Snapshot != nil && rec.Snapshot.RestApi.Name != "" {
+			name = rec.Snapshot.RestApi.Name
+		}
+		t.stage.Series = m.Series(api.ID, name, api.Stage, "", "")
+		api.Routes.Walk(func(res *runtime.Resource, meth *runtime.Method) {
+			if !metricsEnabled(st.Stage.MethodSettings, res.Path, meth.Verb.String()) {
+				return
+			}
+			if t.methods == nil {
+				t.methods = map[*runtime.Method]*observe.Series{}
+			}
+			t.methods[meth] = m.Series(api.ID, name, api.Stage, res.Path, meth.Verb.String())
+		})
+	}
+	api.Observe = t
+}
+
+// metricsEnabled reads the method's own settings block, else the stage's "*/*".
+func metricsEnabled(settings map[string]*model.MethodSetting, path, verb string) bool {
+	if ms := settings[strings.TrimPrefix(path, "/")+"/"+verb]; ms != nil {
+		return ms.MetricsEnabled
+	}
+	if ms := settings["*/*"]; ms != nil {
+		return ms.MetricsEnabled
+	}
+	return false
+}
+
+// observation is what a request records for its access log line and metrics: the response
+// as written (rc.w points here while telemetry is on) and the integration call.
+type observation struct {
+	http.ResponseWriter
+	status    int
+	written   int64
+	intStart  time.Time
+	intEnd    time.Time
+	intStatus int
+	failure   *gatewayError
+}
+
+func (o *observation) WriteHeader(code int) {
+	if o.status == 0 {
+		o.status = code
+	}
+	o.ResponseWriter.WriteHeader(code)
+}
+
+func (o *observation) Write(b []byte) (int, error) {
+	if o.status == 0 {
+		o.status = http.StatusOK
+	}
+	n, err := o.ResponseWriter.Write(b)
+	o.written += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (o *observation) Unwrap() http.ResponseWriter { return o.ResponseWriter }
+
+// integrationStarted marks the start of a backend call.
+func (o *observation) integrationStarted(k runtime.IntegrationKind) {
+	if k != runtime.Mock {
+		o.intStart = time.Now()
+	}
+}
+
+// integrationAnswered marks the backend's answer (its status line and headers).
+func (o *observation) integrationAnswered(status int) {
+	o.intEnd, o.intStatus = time.Now(), status
+}
+
+// observing routes rc's writes through its observation when the gateway records requests.
+func (g *Gateway) observing(rc *request) {
+	if g.opts.Metrics != nil || g.opts.AccessLogs != nil {
+		rc.obs.ResponseWriter = rc.w
+		rc.w = &rc.obs
+	}
+}
+
+// record logs and counts a finished request on its stage's telemetry; a request that reached
+// no stage is recorded nowhere.
+func (g *Gateway) record(rc *request) {
+	if rc.api == nil {
+		return
+	}
+	t, _ := rc.api.Observe.(*telemetry)
+	if t == nil {
+		return
+	}
+	end := time.Now()
+	o := &rc.obs
+	r := observe.Record{
+		RequestID:         rc.requestID,
+		ExtendedRequestID: rc.extendedID,
+		AccountID:         rc.accountID,
+		APIID:             rc.api.ID,
+		Stage:             rc.api.Stage,
+		DeploymentID:      rc.api.DeploymentID,
+		HTTPMethod:        rc.r.Method,
+		Protocol:          "HTTP/1.1",
+		APIKey:            rc.apiKey,
+		APIKeyID:          rc.apiKeyID,
+		ValidationError:   rc.validationError,
+		Start:             rc.start,
+		Status:            o.status,
+		ResponseLength:    o.written,
+		Latency:           end.Sub(rc.start),
+		IntegrationStatus: o.intStatus,
+	}
+	if t.stage.Log != nil {
+		r.DomainName = rc.host
+		r.DomainPrefix, _, _ = strings.Cut(rc.host, ".")
+		r.Path = "/" + rc.api.Stage + rc.path
+		r.SourceIP = clientIP(rc.r)
+		r.UserAgent = rc.r.UserAgent()
+		r.XrayTraceID = rc.r.Header.Get("X-Amzn-Trace-Id")
+	}
+	if rc.resource != nil {
+		r.ResourceID, r.ResourcePath = rc.resource.ID, rc.resource.Path
+	}
+	if e := o.failure; e != nil {
+		r.ErrorMessage, r.ErrorType = e.message, e.typ.String()
+	}
+	if !o.intStart.IsZero() {
+		if o.intEnd.IsZero() {
+			o.intEnd = end
+		}
+		r.Integrated, r.IntegrationLatency = true, o.intEnd.Sub(o.intStart)
+	}
+	var series *observe.Series
+	if rc.method != nil && t.methods != nil {
+		series = t.methods[rc.method]
+	}
+	t.stage.Record(&r, series)
+}
