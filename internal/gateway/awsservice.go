@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,12 +83,27 @@ func (g *Gateway) serveAWSService(rc *request, in *runtime.Integration) *gateway
 			header["Content-Type"] = []string{target.JSONContentType}
 		}
 	}
+	uri := rc.nonProxyURI(t)
+	if target.Action != "" && target.JSONTarget == "" && t.Method == http.MethodPost {
+		// A query-protocol action sent by POST carries its parameters as a form, as the AWS
+		// SDKs send them (services take both; some look-alikes only the form). A body the
+		// template made a form is appended; any other body is not sent, a query-protocol
+		// service reading nothing but the form.
+		if path, query, ok := strings.Cut(uri, "?"); ok {
+			form := []byte(query)
+			if len(payload) > 0 && runtime.MediaType(header.Get("Content-Type")) == "application/x-www-form-urlencoded" {
+				form = append(append(form, '&'), payload...)
+			}
+			uri, payload = path, form
+			header["Content-Type"] = []string{"application/x-www-form-urlencoded; charset=utf-8"}
+		}
+	}
 	req := &rc.upstream
 	*req = httpproxy.Request{
 		Method:     t.Method,
 		Scheme:     scheme,
 		Host:       host,
-		RequestURI: rc.nonProxyURI(t),
+		RequestURI: uri,
 		Header:     header,
 		Timeout:    in.Timeout,
 	}

@@ -142,7 +142,9 @@
 //   - AWS service integrations (awsservice.go): built like a non-proxy HTTP request on the
 //     service's endpoint from the server's configuration (per service, else a default, else
 //     AWS's own https://{service}.{region}.amazonaws.com). An action-style uri adds
-//     Action={action} and the uri's own parameters to the query (query protocol), except for
+//     Action={action} and the uri's own parameters to the query (query protocol; sent by POST,
+//     the query becomes a form body, to which a form the template built is appended, while a
+//     body of another type is not sent), except for
 //     JSON-protocol services (DynamoDB, Kinesis, Firehose, Step Functions, EventBridge, Logs,
 //     Secrets Manager, SSM, KMS), which get X-Amz-Target {prefix}.{action} and their JSON
 //     content type unless the integration maps them. The request is signed with SigV4 for the
