@@ -38,6 +38,8 @@ var commands = map[string]command{
 	"audit":   {"show who changed what through the management API (audit --help)", runAudit},
 	"version": {"print the version", runVersion},
 	"vtl":     {"render a mapping template offline, as the gateway would (vtl render --help)", runVTL},
+
+	"functions": {"run Lambda functions locally: create, list, invoke, logs (functions --help)", runFunctions},
 }
 
 // Version is the release version, set at build time with -ldflags "-X ...cli.Version=v1.2.3".

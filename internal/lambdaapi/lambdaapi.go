@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/portico/portico/internal/auth/sigv4"
 	"github.com/portico/portico/internal/functions"
@@ -48,6 +49,8 @@ type Handler struct {
 	verifier *sigv4.Verifier
 	log      *slog.Logger
 	region   string
+	closing  chan struct{}
+	once     sync.Once
 }
 
 // New returns the API over rt.
@@ -57,7 +60,7 @@ func New(rt *functions.Runtime, opts Options) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	creds := opts.Credentials
-	return &Handler{rt: rt, log: log, region: opts.Region, verifier: &sigv4.Verifier{
+	return &Handler{rt: rt, log: log, region: opts.Region, closing: make(chan struct{}), verifier: &sigv4.Verifier{
 		Service: "lambda",
 		Region:  opts.Region,
 		Secret: func(id string) (string, bool) {
@@ -67,10 +70,12 @@ func New(rt *functions.Runtime, opts Options) *Handler {
 	}}
 }
 
-// IsLambdaPath reports whether a request path belongs to this API.
-func IsLambdaPath(p string) bool {
-	return strings.HasPrefix(p, "/2015-03-31/") || strings.HasPrefix(p, "/2017-10-31/") || strings.HasPrefix(p, "/2019-09-30/")
-}
+// Close ends the followed logs being streamed, so a graceful shutdown need not wait for them.
+func (h *Handler) Close() { h.once.Do(func() { close(h.closing) }) }
+
+// Prefixes are the path prefixes of Lambda's API versions this API serves; a server mounts the
+// handler on each.
+var Prefixes = []string{"/2015-03-31/", "/2017-10-31/", "/2019-09-30/"}
 
 // apiError is a Lambda error answer.
 type apiError struct {

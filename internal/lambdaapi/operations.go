@@ -582,6 +582,8 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request, ref string) error
 			}
 		case <-r.Context().Done():
 			return nil
+		case <-h.closing:
+			return nil
 		}
 	}
 }

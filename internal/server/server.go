@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/mgmt"
 	"github.com/portico/portico/internal/state"
@@ -32,6 +33,7 @@ type Server struct {
 	store   store.Store
 	gateway *gateway.Gateway
 	obs     *observability
+	funcs   *functions.Runtime
 	data    *http.Server
 	admin   *http.Server
 	log     *slog.Logger
@@ -62,9 +64,16 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		obs.close()
 		return nil, err
 	}
+	fr, err := openFunctions(cfg, st, log)
+	if err != nil {
+		st.Close()
+		obs.close()
+		return nil, err
+	}
 	gw, err := gateway.New(st, gateway.Options{
 		Metrics:               obs.metrics,
 		AccessLogs:            obs.sinks,
+		Functions:             fr,
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
 		Domain:                cfg.Domain,
@@ -74,6 +83,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		AccountLimit:          state.Limit{Rate: cfg.ThrottleRate, Burst: cfg.ThrottleBurst},
 	})
 	if err != nil {
+		fr.Close()
 		st.Close()
 		obs.close()
 		return nil, err
@@ -93,10 +103,12 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
 	}), obs.audit, log))
+	closeLambdaAPI := mountLambdaAPI(adminMux, fr, cfg, creds, log)
 
 	dataLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		gw.Close()
+		fr.Close()
 		st.Close()
 		obs.close()
 		return nil, fmt.Errorf("data plane listener: %w", err)
@@ -105,6 +117,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	if err != nil {
 		dataLn.Close()
 		gw.Close()
+		fr.Close()
 		st.Close()
 		obs.close()
 		return nil, fmt.Errorf("admin listener: %w", err)
@@ -117,6 +130,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		store:       st,
 		gateway:     gw,
 		obs:         obs,
+		funcs:       fr,
 		log:         log,
 		done:        make(chan struct{}),
 		data: &http.Server{
@@ -131,6 +145,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 	}
+	s.admin.RegisterOnShutdown(closeLambdaAPI)
 	var wg sync.WaitGroup
 	for _, p := range []struct {
 		srv *http.Server
@@ -185,6 +200,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		<-s.done
+		s.funcs.Close()
 		s.gateway.Close()
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, err)
