@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"export":  {"export a stage's API as OpenAPI 3 or Swagger 2", runExport},
 	"cors":    {"enable CORS on a resource the way the API Gateway console does", runCORS},
 	"audit":   {"show who changed what through the management API (audit --help)", runAudit},
+	"metrics": {"summarise an API's requests, errors and latencies per route from /metrics", runMetrics},
 	"version": {"print the version", runVersion},
 	"vtl":     {"render a mapping template offline, as the gateway would (vtl render --help)", runVTL},
 

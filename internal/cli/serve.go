@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	maxPayload := fs.Int64("max-payload-bytes", cfg.MaxPayloadBytes, "largest request payload accepted (PORTICO_MAX_PAYLOAD_BYTES)")
 	throttleRate := fs.Float64("throttle-rate", cfg.ThrottleRate, "account-level throttle, requests per second across every API (PORTICO_THROTTLE_RATE)")
 	throttleBurst := fs.Int64("throttle-burst", cfg.ThrottleBurst, "account-level throttle burst, in requests (PORTICO_THROTTLE_BURST)")
+	fs.StringVar(&cfg.AccessLog, "access-log", envOr(e, "PORTICO_ACCESS_LOG", cfg.AccessLog), "where stage access logs go when their destinationArn names no file:// sink: stdout, stderr or file://PATH (PORTICO_ACCESS_LOG)")
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
 	logLevel := fs.String("log-level", envOr(e, "PORTICO_LOG_LEVEL", "info"), "debug, info, warn or error (PORTICO_LOG_LEVEL)")
 	cfg.Region = envOr(e, "PORTICO_REGION", cfg.Region)

@@ -150,8 +150,15 @@
 //     content type unless the integration maps them. The request is signed with SigV4 for the
 //     uri's service and region with the configured credentials (unsigned without them); the
 //     integration's credentials role is not assumed. The answer is selected by status.
+//   - Access logs and metrics (observe.go): at load each stage gets its compiled access log
+//     format and sink and its resolved metric series (per method where methodSettings turn
+//     metricsEnabled on), kept in runtime.API.Observe; at the end of ServeHTTP the request is
+//     logged and counted with them, never waiting on the sink. $context.status and
+//     responseLength are what was written to the client; IntegrationLatency runs from sending
+//     the backend request to its status line and headers (a MOCK has none). A request that
+//     reaches no stage is neither logged nor counted, as on AWS.
 //
 // gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
-// integration packages, the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;
+// integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;
 // it must never import the management API, OpenAPI or the command line.
 package gateway

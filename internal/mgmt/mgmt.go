@@ -8,7 +8,8 @@
 //
 // mgmt imports the model, the store, openapi, auth/sigv4, and auth/policy and validate (to refuse
 // a resource policy or a model the data plane could not use); it must never import the data
-// plane (runtime, pipeline, integrations) or the server that assembles it.
+// plane (runtime, pipeline, integrations) or the server that assembles it. WithAudit (audit.go)
+// records every changing call through observe/audit.
 package mgmt
 
 import (
