@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -226,5 +231,74 @@ func TestFileSinkRotates(t *testing.T) {
 	}
 	if _, err := NewSinks(SinkOptions{}).For("file://" + filepath.Join(dir, "no", "such", "dir")); err == nil {
 		t.Error("an unopenable file was accepted")
+	}
+}
+
+func TestHTTPSinkBatches(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posts = append(posts, r.Method+" "+r.Header.Get("Content-Type")+"\n"+string(b))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+
+	sinks := NewSinks(SinkOptions{BatchInterval: time.Hour}) // only Close sends
+	ok, err := sinks.For(srv.URL + "/logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := sinks.For(failing.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := CompileFormat("$context.requestId")
+	for i := 0; i < 10; i++ {
+		r := sampleRecord()
+		r.RequestID = fmt.Sprint("id-", i)
+		ok.Log(f, r)
+		bad.Log(f, r)
+	}
+	if err := sinks.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "POST application/x-ndjson\nid-0\nid-1\nid-2\nid-3\nid-4\nid-5\nid-6\nid-7\nid-8\nid-9\n"
+	if len(posts) != 1 || posts[0] != want {
+		t.Errorf("posts %q, want one batch %q", posts, want)
+	}
+	if d := sinks.Dropped(); d != 10 {
+		t.Errorf("dropped %d, want the 10 lines the failing endpoint refused", d)
+	}
+}
+
+func TestHTTPSinkLingers(t *testing.T) {
+	got := make(chan string, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer srv.Close()
+	sinks := NewSinks(SinkOptions{BatchInterval: 20 * time.Millisecond})
+	defer sinks.Close()
+	k, err := sinks.For(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Log(CompileFormat("$context.stage"), sampleRecord())
+	select {
+	case b := <-got:
+		if b != "prod\n" {
+			t.Errorf("batch %q", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lingering batch was never sent")
 	}
 }

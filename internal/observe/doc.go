@@ -17,11 +17,14 @@
 // characters replaced by spaces, so a value cannot split a line.
 //
 // Destinations. destinationArn names a Portico sink: "file://PATH" appends to PATH, rotated by
-// size (PATH.1 keeps the previous file); anything else, a CloudWatch or Firehose ARN included,
-// goes to the server's default sink (standard output unless configured). Each sink has a
-// bounded queue drained by one goroutine; when the queue is full the line is dropped and
-// portico_access_log_dropped_total counts it, so a slow or stuck destination never slows a
-// request.
+// size (PATH.1 keeps the previous file); an http:// or https:// URL gets the lines POSTed as
+// application/x-ndjson, gathered for up to a second (or 1 MiB) per request, not retried;
+// anything else, a CloudWatch or Firehose ARN included, goes to the server's default sink
+// (standard output unless configured). Each sink has a bounded queue drained by one goroutine;
+// when the queue is full the line is dropped, and so are lines the destination fails to take
+// (a write error, a POST that fails or answers other than 2xx);
+// portico_access_log_dropped_total counts both, so a slow or stuck destination never slows a
+// request and its losses are visible.
 //
 // Metrics (namespace portico_apigateway), how they map to AWS/ApiGateway:
 //

@@ -1,13 +1,16 @@
 package observe
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // SinkOptions configure the access log destinations of a server.
@@ -21,6 +24,9 @@ type SinkOptions struct {
 	QueueLines int
 	// MaxFileBytes is the size at which a file:// destination is rotated (default 100 MiB).
 	MaxFileBytes int64
+	// BatchInterval is how long an http(s):// destination's lines gather before they are
+	// POSTed together (default 1s; sooner when a batch reaches 1 MiB).
+	BatchInterval time.Duration
 }
 
 // Sinks holds the access log destinations of a server, one writer goroutine each, shared by
@@ -45,18 +51,23 @@ func NewSinks(opts SinkOptions) *Sinks {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = 100 << 20
 	}
+	if opts.BatchInterval <= 0 {
+		opts.BatchInterval = time.Second
+	}
 	return &Sinks{opts: opts, byDest: map[string]*Sink{}}
 }
 
 // Dropped is how many lines were dropped because their destination's queue was full.
 func (s *Sinks) Dropped() int64 { return s.dropped.Load() }
 
-// For returns the sink that destinationArn names: file://PATH, or the default sink for
-// anything else ("" included). A file that cannot be opened is an error; the caller decides what to do.
+// For returns the sink that destinationArn names: file://PATH, an http(s):// URL (lines
+// POSTed in batches), or the default sink for anything else ("" included). A file that cannot be opened is an error; the caller decides what to do.
 func (s *Sinks) For(destinationArn string) (*Sink, error) {
 	key := ""
 	if p, ok := strings.CutPrefix(destinationArn, "file://"); ok && p != "" {
 		key = "file://" + p
+	} else if u, err := url.Parse(destinationArn); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		key = destinationArn
 	}
 	if key == "" && s.opts.DefaultFile != "" {
 		key = "file://" + s.opts.DefaultFile
@@ -69,16 +80,20 @@ func (s *Sinks) For(destinationArn string) (*Sink, error) {
 	if k := s.byDest[key]; k != nil {
 		return k, nil
 	}
-	var w io.Writer = s.opts.Default
+	out := s.opts.Default
 	var c io.Closer
-	if key != "" {
+	var linger time.Duration
+	switch {
+	case strings.HasPrefix(key, "file://"):
 		f, err := openRotating(key[len("file://"):], s.opts.MaxFileBytes)
 		if err != nil {
 			return nil, err
 		}
-		w, c = f, f
+		out, c = f, f
+	case key != "":
+		out, linger = &poster{url: key, client: &http.Client{Timeout: 10 * time.Second}}, s.opts.BatchInterval
 	}
-	k := newSink(w, c, s.opts.QueueLines, &s.dropped)
+	k := newSink(out, c, s.opts.QueueLines, linger, &s.dropped)
 	s.byDest[key] = k
 	return k, nil
 }
@@ -104,11 +119,15 @@ func (s *Sinks) Close() error {
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
+// maxBatch is the most a destination is given at once.
+const maxBatch = 1 << 20
+
 // Sink is one destination: a bounded queue of lines and the goroutine that writes them.
 type Sink struct {
 	q       chan *[]byte
-	w       *bufio.Writer
+	out     io.Writer // takes whole lines, many at a time
 	c       io.Closer
+	linger  time.Duration
 	dropped *atomic.Int64
 	done    chan struct{}
 
@@ -116,9 +135,9 @@ type Sink struct {
 	closed bool
 }
 
-func newSink(w io.Writer, c io.Closer, queue int, dropped *atomic.Int64) *Sink {
-	k := &Sink{q: make(chan *[]byte, queue), w: bufio.NewWriterSize(w, 64<<10), c: c,
-		dropped: dropped, done: make(chan struct{})}
+func newSink(out io.Writer, c io.Closer, queue int, linger time.Duration, dropped *atomic.Int64) *Sink {
+	k := &Sink{q: make(chan *[]byte, queue), out: out, c: c, linger: linger, dropped: dropped,
+		done: make(chan struct{})}
 	go k.run()
 	return k
 }
@@ -142,16 +161,50 @@ func (k *Sink) Log(f *Format, r *Record) {
 	k.mu.RUnlock()
 }
 
+// run writes what is queued: at once when the queue runs dry (files and streams), or for an
+// HTTP endpoint every linger, or when a batch reaches maxBatch. Lines a destination fails to
+// take are counted as dropped.
 func (k *Sink) run() {
 	defer close(k.done)
-	for bp := range k.q {
-		k.w.Write(*bp)
-		linePool.Put(bp)
-		if len(k.q) == 0 {
-			k.w.Flush()
+	batch := make([]byte, 0, 64<<10)
+	lines := 0
+	flush := func() {
+		if lines == 0 {
+			return
+		}
+		if _, err := k.out.Write(batch); err != nil {
+			k.dropped.Add(int64(lines))
+		}
+		batch, lines = batch[:0], 0
+	}
+	var timer *time.Timer
+	var tick <-chan time.Time
+	for {
+		select {
+		case bp, ok := <-k.q:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, *bp...)
+			lines++
+			linePool.Put(bp)
+			switch {
+			case len(batch) >= maxBatch || k.linger == 0 && len(k.q) == 0:
+				flush()
+			case k.linger > 0 && tick == nil:
+				if timer == nil {
+					timer = time.NewTimer(k.linger)
+				} else {
+					timer.Reset(k.linger)
+				}
+				tick = timer.C
+			}
+		case <-tick:
+			tick = nil
+			flush()
 		}
 	}
-	k.w.Flush()
 }
 
 func (k *Sink) close() error {
@@ -164,6 +217,25 @@ func (k *Sink) close() error {
 		return k.c.Close()
 	}
 	return nil
+}
+
+// poster sends each batch to an HTTP endpoint as one POST of newline-delimited lines.
+type poster struct {
+	url    string
+	client *http.Client
+}
+
+func (p *poster) Write(b []byte) (int, error) {
+	resp, err := p.client.Post(p.url, "application/x-ndjson", bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return 0, fmt.Errorf("access log endpoint answered %s", resp.Status)
+	}
+	return len(b), nil
 }
 
 // rotating is a file that moves aside to PATH.1 when it reaches its size limit.
