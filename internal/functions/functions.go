@@ -4,6 +4,29 @@
 // limits the way AWS Lambda does. The data plane and the Lambda management API call it through
 // the Invoker interface and map its typed errors to AWS's answers.
 //
+// Behaviour chosen where AWS documents no single answer:
+//   - A timed-out invocation answers {"errorMessage":"<RFC 3339 ms time> <requestId> Task timed
+//     out after N.NN seconds"} with FunctionError Unhandled (the form most runtimes print, and the
+//     one selectionPatterns like ".*Task timed out.*" match); its process group is killed and a
+//     fresh worker serves the next invocation.
+//   - A worker that exits mid-invocation answers {"errorMessage":"RequestId: <id> Error: Runtime
+//     exited with error: exit status N","errorType":"Runtime.ExitError"}; one that posted
+//     /init/error answers that error's body.
+//   - Past the concurrency limit (reserved concurrency, else Options.MaxConcurrency) an
+//     invocation waits Options.QueueWait for a slot, then fails with TooManyRequestsException
+//     (429, Reason ReservedFunctionConcurrentInvocationLimitExceeded). AWS throttles at once; the
+//     short wait absorbs bursts on one machine.
+//   - A response over 6 MB answers Function.ResponseSizeTooLarge (Unhandled); the runtime is
+//     refused with 413 and its worker is not reused.
+//   - Delete and update let running invocations finish on the old workers, which then stop;
+//     invocations that arrive after see the new definition (or ResourceNotFoundException).
+//   - Each worker runs one invocation at a time, as on AWS; a runtime that polls /next from
+//     several threads gets the worker's next invocation on whichever poll is waiting.
+//   - Worker output (stdout and stderr) goes line by line to the function's log: a ring buffer of
+//     Options.LogBufferBytes, the file {data dir}/logs/functions/{name}.log, and followers. The
+//     output pipe is read apart from the Runtime API, so a line printed just before the answer
+//     can land after it, and so miss the invocation's LogType Tail.
+//
 // functions imports only the store; it must never import the gateway, the
 // management APIs or the CLI.
 package functions
