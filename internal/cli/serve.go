@@ -28,6 +28,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.AccessLog, "access-log", envOr(e, "PORTICO_ACCESS_LOG", cfg.AccessLog), "where stage access logs go when their destinationArn names no file:// sink: stdout, stderr or file://PATH (PORTICO_ACCESS_LOG)")
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
 	logLevel := fs.String("log-level", envOr(e, "PORTICO_LOG_LEVEL", "info"), "debug, info, warn or error (PORTICO_LOG_LEVEL)")
+	if err := awsIntegrationFlags(e, fs, &cfg.AWS); err != nil {
+		return err
+	}
 	cfg.Region = envOr(e, "PORTICO_REGION", cfg.Region)
 	cfg.AccountID = envOr(e, "PORTICO_ACCOUNT_ID", cfg.AccountID)
 	cfg.AccessKeyID = e.getenv("PORTICO_ADMIN_ACCESS_KEY_ID")

@@ -155,8 +155,10 @@
 //     metricsEnabled on), kept in runtime.API.Observe; at the end of ServeHTTP the request is
 //     logged and counted with them, never waiting on the sink. $context.status and
 //     responseLength are what was written to the client; IntegrationLatency runs from sending
-//     the backend request to its status line and headers (a MOCK has none). A request that
-//     reaches no stage is neither logged nor counted, as on AWS.
+//     the backend request to its status line and headers (a MOCK has none). A client's
+//     x-amzn-RequestId that is not a UUID is logged as {generated id}_REPLACED_INVALID_REQUEST_ID
+//     (AWS's suffix, after the id the client was answered with). A request that reaches no stage
+//     is neither logged nor counted, as on AWS.
 //
 // gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
 // integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;

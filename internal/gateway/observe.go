@@ -148,6 +148,10 @@ func (g *Gateway) record(rc *request) {
 		IntegrationStatus: o.intStatus,
 	}
 	if t.stage.Log != nil {
+		// A client-chosen request id that was not a UUID was replaced; AWS's access log says so.
+		if v := rc.r.Header["X-Amzn-Requestid"]; len(v) > 0 && v[0] != rc.requestID {
+			r.RequestID += "_REPLACED_INVALID_REQUEST_ID"
+		}
 		r.DomainName = rc.host
 		r.DomainPrefix, _, _ = strings.Cut(rc.host, ".")
 		r.Path = "/" + rc.api.Stage + rc.path

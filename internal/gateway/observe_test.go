@@ -70,6 +70,7 @@ func TestAccessLogAWSFormats(t *testing.T) {
 		{"csv", `$context.identity.sourceIp,$context.identity.caller,$context.identity.user,$context.requestTime,$context.httpMethod,$context.resourcePath,$context.protocol,$context.status,$context.responseLength,$context.requestId,$context.extendedRequestId`},
 		{"errors", `$context.requestId $context.status $context.error.responseType "$context.error.message" $context.path $context.stage $context.integrationLatency`},
 	}
+	formats = append(formats, struct{ name, format string }{"replaced-id", `$context.requestId $context.status`})
 	paths := map[string]string{"errors": "/nowhere"}
 	var got strings.Builder
 	for i, f := range formats {
@@ -77,11 +78,18 @@ func TestAccessLogAWSFormats(t *testing.T) {
 			s.AccessLogSettings = &model.AccessLogSettings{Format: f.format}
 		})
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		sent := id
+		if f.name == "replaced-id" {
+			sent = "not-a-uuid"
+		}
 		path := paths[f.name]
 		if path == "" {
 			path = "/pets/7"
 		}
-		r := e.do("GET", e.pathURL(apiID, "prod", path), "", nil, map[string]string{"X-Amzn-RequestId": id})
+		r := e.do("GET", e.pathURL(apiID, "prod", path), "", nil, map[string]string{"X-Amzn-RequestId": sent})
+		if sent != id {
+			id = r.header.Get("X-Amzn-Requestid")
+		}
 		var line string
 		e.waitFor(func() bool {
 			for _, l := range strings.Split(out.String(), "\n") {
@@ -94,6 +102,9 @@ func TestAccessLogAWSFormats(t *testing.T) {
 		})
 		// What changes from run to run: the time and the extended request id.
 		line = strings.ReplaceAll(line, r.header.Get("X-Amz-Apigw-Id"), "EXTENDED-ID")
+		if sent != id {
+			line = strings.ReplaceAll(line, id, "GENERATED-ID")
+		}
 		line = regexp.MustCompile(`\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000`).ReplaceAllString(line, "TIME")
 		got.WriteString(f.name + "\n" + line + "\n")
 	}

@@ -1,8 +1,6 @@
 package observe
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -102,6 +100,3 @@ func (st *Stage) Record(r *Record, series *Series) {
 		st.Log.Log(st.Format, r)
 	}
 }
-
-// Since is time.Since, kept here so callers measure with the same clock.
-func Since(t time.Time) time.Duration { return time.Since(t) }

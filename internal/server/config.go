@@ -40,6 +40,9 @@ type Config struct {
 	// AccessLog is where stages whose destinationArn names no Portico sink write their access
 	// log: "" or "stdout", "stderr", or file://PATH (rotated by size).
 	AccessLog string
+
+	// AWS says where Lambda and AWS service integrations go beyond Portico.
+	AWS AWSIntegrations
 }
 
 // Defaults returns the configuration used when nothing is set.

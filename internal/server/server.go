@@ -70,10 +70,18 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		obs.close()
 		return nil, err
 	}
+	invoker, err := cfg.AWS.invoker(cfg.Region, fr)
+	if err != nil {
+		fr.Close()
+		st.Close()
+		obs.close()
+		return nil, err
+	}
 	gw, err := gateway.New(st, gateway.Options{
 		Metrics:               obs.metrics,
 		AccessLogs:            obs.sinks,
-		Functions:             fr,
+		Functions:             invoker,
+		AWS:                   cfg.AWS.services(),
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
 		Domain:                cfg.Domain,
