@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -105,5 +106,23 @@ func TestLambdaFunctionThroughGateway(t *testing.T) {
 	}
 	if _, stderr, code = portico(t, srv, "functions", "invoke", "nope"); code != 1 || !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Fatalf("invoke of a missing function: %d %s", code, stderr)
+	}
+
+	// logs --follow streams what later invocations print, until interrupted.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var follow syncBuffer
+	done := make(chan int)
+	env := map[string]string{"PORTICO_ENDPOINT": "http://" + srv.AdminAddr,
+		"PORTICO_ADMIN_ACCESS_KEY_ID": testKeyID, "PORTICO_ADMIN_SECRET_ACCESS_KEY": testSecret}
+	go func() { done <- runCLI(ctx, env, &follow, "functions", "logs", "local", "--follow") }()
+	waitFor(t, "the followed log's first lines", func() bool { return strings.Contains(follow.String(), "REPORT") })
+	if stderr, err := awsCLI(t, srv, nil, "lambda", "invoke", "--function-name", "local", filepath.Join(t.TempDir(), "o")); err != nil {
+		t.Fatalf("invoke: %v %s", err, stderr)
+	}
+	waitFor(t, "the new invocation in the followed log", func() bool { return strings.Count(follow.String(), "REPORT") >= 2 })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("logs --follow ended with %d: %s", code, follow.String())
 	}
 }

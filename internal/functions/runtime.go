@@ -173,6 +173,10 @@ func (rt *Runtime) logFor(name string) *functionLog {
 
 // lookup resolves a name, ARN or partial ARN.
 func (rt *Runtime) lookup(ref, qualifier string) (*entry, error) {
+	// A plain name (what integrations mostly carry) needs no parsing.
+	if e := (*rt.entries.Load())[ref]; e != nil && (qualifier == "" || qualifier == "$LATEST") {
+		return e, nil
+	}
 	name, q, ok := ParseName(ref)
 	if !ok {
 		return nil, errInvalid("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?", ref)
