@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/portico/portico/internal/server"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite golden files under testdata/")
@@ -111,4 +113,61 @@ func TestLambdaIntegrations(t *testing.T) {
 	if r.status != 200 || !strings.HasPrefix(r.body, `{"got":`) {
 		t.Fatalf("unselected error: %d %s", r.status, r.body)
 	}
+}
+
+// A function that a server does not have is invoked on the Lambda Invoke API named by
+// --lambda-endpoint, signed with SigV4: here a second Portico whose Lambda API runs it.
+func TestRemoteLambdaEndpoint(t *testing.T) {
+	remote := startServer(t, t.TempDir())
+	z := buildFunctionZip(t, "./testdata/eventfn")
+	if stderr, err := awsCLI(t, remote, nil, "lambda", "create-function", "--function-name", "remote-events",
+		"--runtime", "provided.al2023", "--handler", "bootstrap", "--role", "arn:aws:iam::000000000000:role/lambda",
+		"--zip-file", "fileb://"+z); err != nil {
+		t.Fatalf("create-function: %v\n%s", err, stderr)
+	}
+	srv := startServer(t, t.TempDir(), func(c *server.Config) {
+		c.AWS.LambdaEndpoint = "http://" + remote.AdminAddr
+		c.AWS.LambdaAccessKeyID, c.AWS.LambdaSecretAccessKey = testKeyID, testSecret
+	})
+	spec := `{"openapi":"3.0.1","info":{"title":"remote","version":"1"},"paths":{"/r":{"get":{
+	  "x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST",
+	    "uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:remote-events/invocations"}}}}}`
+	specFile := filepath.Join(t.TempDir(), "api.json")
+	os.WriteFile(specFile, []byte(spec), 0o600)
+	var api struct{ ID string }
+	if stderr, err := awsCLI(t, srv, &api, "apigateway", "import-rest-api", "--body", "fileb://"+specFile); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	if stderr, err := awsCLI(t, srv, nil, "apigateway", "create-deployment", "--rest-api-id", api.ID, "--stage-name", "prod"); err != nil {
+		t.Fatalf("deploy: %v\n%s", err, stderr)
+	}
+	var r response
+	waitFor(t, "the deployed stage", func() bool {
+		r = invokePath(t, srv, "GET", api.ID, "prod", "/r?q=1", "")
+		return r.status != 403 && r.status != 404
+	})
+	var ev struct {
+		Resource       string
+		RequestContext struct{ APIID string }
+	}
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &ev) != nil || ev.Resource != "/r" || ev.RequestContext.APIID != api.ID {
+		t.Fatalf("remote invocation: %d %s", r.status, r.body)
+	}
+
+	// Wrong credentials: the remote API refuses the signature, the caller gets AWS's 502.
+	bad := startServer(t, t.TempDir(), func(c *server.Config) {
+		c.AWS.LambdaEndpoint = "http://" + remote.AdminAddr
+		c.AWS.LambdaAccessKeyID, c.AWS.LambdaSecretAccessKey = testKeyID, "wrong"
+	})
+	if stderr, err := awsCLI(t, bad, &api, "apigateway", "import-rest-api", "--body", "fileb://"+specFile); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	if stderr, err := awsCLI(t, bad, nil, "apigateway", "create-deployment", "--rest-api-id", api.ID, "--stage-name", "prod"); err != nil {
+		t.Fatalf("deploy: %v\n%s", err, stderr)
+	}
+	waitFor(t, "the deployed stage", func() bool {
+		r = invokePath(t, bad, "GET", api.ID, "prod", "/r", "")
+		return r.status != 403 && r.status != 404
+	})
+	r.want(t, 502, `{"message":"Internal server error"}`)
 }
