@@ -122,7 +122,7 @@ func compileAWS(out *runtime.Integration, m *model.Method, in *model.Integration
 		return ""
 	}
 	out.Kind = runtime.AWSService
-	target := &runtime.AWSTarget{Service: arn.service, Region: arn.region}
+	target := &runtime.AWSTarget{Service: arn.service, Region: arn.region, Role: in.Credentials}
 	httpT := &runtime.HTTPTarget{Method: in.HttpMethod}
 	if httpT.Method == "" || httpT.Method == "ANY" {
 		httpT.Method = "POST"

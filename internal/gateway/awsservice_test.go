@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,5 +140,36 @@ func TestAWSServiceFailures(t *testing.T) {
 	e2.deploy(doc, "dep1", "prod", nil)
 	if r := e2.do("POST", e2.pathURL(apiID, "prod", "/"), "", strings.NewReader(`{}`), nil); r.status != 500 {
 		t.Errorf("unreachable: %d %s", r.status, r.body)
+	}
+}
+
+// lockedBuffer is a log destination safe for the gateway's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestAWSServiceCredentialsRoleLogged(t *testing.T) {
+	var logs lockedBuffer
+	responses := map[string]*model.IntegrationResponse{"200": ir("200", "", "", nil)}
+	doc := newDoc(&model.Resource{Id: "rootrootid", Path: "/", ResourceMethods: map[string]*model.Method{
+		"POST": awsMethod("arn:aws:apigateway:us-east-1:sqs:action/ListQueues", "POST", nil, nil, responses, "200")}})
+	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	e.deploy(doc, "dep1", "prod", nil)
+	if got := logs.String(); !strings.Contains(got, "integration credentials are not assumed") ||
+		!strings.Contains(got, "credentials=arn:aws:iam::123456789012:role/apigw") {
+		t.Errorf("load log: %s", got)
 	}
 }

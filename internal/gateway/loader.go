@@ -183,6 +183,10 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method will answer 500 Internal server error", "resource", res.Path,
 				"method", m.Verb.String(), "reason", m.Integration.Reason)
 		}
+		if a := m.Integration.AWS; a != nil && a.Role != "" {
+			log.Info("integration credentials are not assumed: the call is signed with the server's AWS credentials",
+				"resource", res.Path, "method", m.Verb.String(), "credentials", a.Role)
+		}
 		if v := m.Validation; v != nil && v.Err != "" {
 			log.Warn("method will answer 500 Internal server error: its request validator cannot run",
 				"resource", res.Path, "method", m.Verb.String(), "reason", v.Err)

@@ -23,4 +23,7 @@ type AWSTarget struct {
 	// ("DynamoDB_20120810"): an action is then sent as X-Amz-Target: {JSONTarget}.{Action}
 	// with JSONContentType, instead of the query protocol's Action parameter.
 	JSONTarget, JSONContentType string
+	// Role is the integration's credentials (an IAM role ARN). Portico does not assume it:
+	// calls are signed with the server's credentials, and the gateway says so at load.
+	Role string
 }
