@@ -24,8 +24,9 @@
 //     several threads gets the worker's next invocation on whichever poll is waiting.
 //   - Worker output (stdout and stderr) goes line by line to the function's log: a ring buffer of
 //     Options.LogBufferBytes, the file {data dir}/logs/functions/{name}.log, and followers. The
-//     output pipe is read apart from the Runtime API, so a line printed just before the answer
-//     can land after it, and so miss the invocation's LogType Tail.
+//     output pipe is read apart from the Runtime API; before writing END, Portico waits (at most
+//     5 ms, on Linux, where it can see what is unread in the pipe) until what the function printed
+//     before answering is logged, so it is in the invocation's LogType Tail.
 //
 // functions imports only the store; it must never import the gateway, the
 // management APIs or the CLI.

@@ -55,10 +55,13 @@ type worker struct {
 	initErr atomic.Pointer[[]byte] // body of /init/error
 	// broken is set when the worker's runtime was refused an answer (too large): runtimes exit
 	// on that, so the worker is not reused.
-	broken  atomic.Bool
-	lastUse time.Time
-	started time.Time
-	initDur time.Duration
+	broken atomic.Bool
+	out    *os.File // read end of the worker's stdout and stderr
+	// buffered counts output read from the pipe but not yet written to the log.
+	buffered atomic.Int64
+	lastUse  time.Time
+	started  time.Time
+	initDur  time.Duration
 }
 
 // invocation is one request travelling to a worker and back.
@@ -258,23 +261,28 @@ func (p *pool) start() (*worker, error) {
 		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/[$LATEST]"+hex.EncodeToString(sb[:]))
 	// Its own process group, so a timeout kills whatever the function started too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
+	// Our own pipe rather than StdoutPipe: Wait must not wait for the output (a child the
+	// function left behind may hold it open), and run looks at what is still unread in it.
+	out, in, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = cmd.Stdout
-	w.cmd = cmd
+	cmd.Stdout, cmd.Stderr = in, in
+	w.cmd, w.out = cmd, out
 	p.rt.workers.Store(w.token, w)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	in.Close()
+	if err != nil {
+		out.Close()
 		p.rt.workers.Delete(w.token)
 		p.rt.log.Error("function worker did not start", "function", p.fn.FunctionName, "err", err)
 		return nil, err
 	}
-	copied := make(chan struct{})
-	go func() { w.copyOutput(out); close(copied) }()
+	go func() { w.copyOutput(out); out.Close() }()
 	go func() {
-		<-copied
 		w.exitErr = cmd.Wait()
+		// Whatever the function started goes with it, as when Lambda ends a sandbox.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		p.rt.workers.Delete(w.token)
 		close(w.exited)
 	}()
@@ -284,7 +292,7 @@ func (p *pool) start() (*worker, error) {
 // copyOutput sends the process's output, line by line, to the function's log and to the
 // running invocation's tail.
 func (w *worker) copyOutput(r io.Reader) {
-	br := bufio.NewReaderSize(r, 16<<10)
+	br := bufio.NewReaderSize(countingReader{r, &w.buffered}, 16<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
@@ -292,10 +300,40 @@ func (w *worker) copyOutput(r io.Reader) {
 			if inv := w.cur.Load(); inv != nil {
 				inv.tail.Write(line)
 			}
+			w.buffered.Add(-int64(len(line)))
 		}
 		if err != nil && err != bufio.ErrBufferFull {
 			return
 		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// drainOutput waits, at most max, until the output the worker has written so far is in the log:
+// nothing left in the pipe (pipeUnread) and no complete line waiting in the reader's buffer.
+func (w *worker) drainOutput(max time.Duration) {
+	var deadline time.Time
+	for {
+		n, ok := pipeUnread(w.out)
+		if !ok || n == 0 && w.buffered.Load() == 0 {
+			return
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(max)
+		} else if time.Now().After(deadline) {
+			return // a partial line without its newline, or a function still printing
+		}
+		time.Sleep(50 * time.Microsecond)
 	}
 }
 
@@ -373,6 +411,10 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 		}
 	}
 	t.Stop()
+	if healthy {
+		// What the function printed before answering belongs before its END line and in its tail.
+		w.drainOutput(5 * time.Millisecond)
+	}
 	w.cur.Store(nil)
 	if w.broken.Load() {
 		healthy = false

@@ -166,8 +166,16 @@ func TestFunctionErrorAndTail(t *testing.T) {
 			t.Errorf("tail lacks %q:\n%s", want, logs)
 		}
 	}
-	// The output pipe is read apart from the Runtime API, so the line may land just after the
-	// answer: follow the log until it does.
+	// What the function printed before answering is in its tail, before END.
+	res, err = rt.Invoke(context.Background(), InvokeRequest{FunctionName: "f", Payload: []byte(`{"op":"print","text":"tail-line"}`), LogTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, _ = base64.StdEncoding.DecodeString(res.LogResult)
+	if i, j := bytes.Index(logs, []byte("tail-line\n")), bytes.Index(logs, []byte("END RequestId")); i < 0 || j < i {
+		t.Errorf("tail:\n%s", logs)
+	}
+	// The followed log gets every line.
 	past, ch, stop, err := rt.Logs("f", true)
 	if err != nil {
 		t.Fatal(err)
