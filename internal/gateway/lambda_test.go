@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/runtime"
 )
 
 // fakeFunctions answers invocations with answer and keeps the requests it got.
@@ -355,6 +357,37 @@ func FuzzProxyResponse(f *testing.F) {
 		}
 		if !json.Valid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)
+		}
+	})
+}
+
+// FuzzProxyEvent builds events from arbitrary query strings, header values, path parameters
+// and bodies: each must be valid JSON whose query maps hold what the query decodes to.
+func FuzzProxyEvent(f *testing.F) {
+	f.Add("a=1&a=2&b=%20x", "v", "7%20b", []byte(`{"x":1}`), "application/json")
+	f.Add("%zz=1&=&&a", "\xff\x00", "", []byte{0xff, 0x00, '"'}, "image/png")
+	f.Add("", "", "", []byte(nil), "")
+	f.Fuzz(func(t *testing.T, query, header, param string, body []byte, contentType string) {
+		r := httptest.NewRequest("POST", "http://h/", nil)
+		r.URL.RawQuery = query
+		r.Header["X-Test"] = []string{header}
+		r.Header["Content-Type"] = []string{contentType}
+		rc := &request{r: r, api: &runtime.API{ID: "a", Stage: "s", BinaryMediaTypes: []string{"image/*"},
+			StageVariables: map[string]string{"k": header}},
+			resource: &runtime.Resource{ID: "r", Path: "/{p}", ParamNames: []string{"p"}},
+			params:   []string{param}, path: "/" + param, reqBody: body, reqBodyRead: true}
+		ev := rc.proxyEvent()
+		var got struct {
+			Query map[string]string   `json:"queryStringParameters"`
+			Multi map[string][]string `json:"multiValueQueryStringParameters"`
+		}
+		if err := json.Unmarshal(ev, &got); err != nil {
+			t.Fatalf("event is not JSON (%v): %s", err, ev)
+		}
+		for k, vs := range got.Multi {
+			if len(vs) == 0 || got.Query[k] != vs[len(vs)-1] {
+				t.Fatalf("query %q: %q vs %q", k, got.Query[k], vs)
+			}
 		}
 	})
 }
