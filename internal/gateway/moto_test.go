@@ -100,6 +100,17 @@ func TestAWSServicesOnMoto(t *testing.T) {
 			"PUT": awsMethod("arn:aws:apigateway:us-east-1:sqs:path/123456789012/orders", "POST",
 				map[string]string{"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"},
 				map[string]string{"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"}, ok(""), "200", "400")}},
+		&model.Resource{Id: "filesid", ParentId: "rootrootid", PathPart: "files", Path: "/files"},
+		&model.Resource{Id: "fileid", ParentId: "filesid", PathPart: "{key}", Path: "/files/{key}", ResourceMethods: map[string]*model.Method{
+			// S3 path style: the object key from the route, its type from the client.
+			"PUT": awsMethod("arn:aws:apigateway:us-east-1:s3:path/photos/{key}", "PUT",
+				map[string]string{"integration.request.path.key": "method.request.path.key",
+					"integration.request.header.Content-Type": "method.request.header.Content-Type"}, nil, ok(""), "200", "400"),
+			"GET": awsMethod("arn:aws:apigateway:us-east-1:s3:path/photos/{key}", "GET",
+				map[string]string{"integration.request.path.key": "method.request.path.key"}, nil,
+				map[string]*model.IntegrationResponse{"200": ir("200", "", "", map[string]string{
+					"method.response.header.Content-Type": "integration.response.header.Content-Type"}),
+					"404": ir("404", "404", `{"missing":"$input.params('key')"}`, nil)}, "200", "404")}},
 		&model.Resource{Id: "petsid", ParentId: "rootrootid", PathPart: "pets", Path: "/pets"},
 		&model.Resource{Id: "petid", ParentId: "petsid", PathPart: "{id}", Path: "/pets/{id}", ResourceMethods: map[string]*model.Method{
 			"PUT": awsMethod("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem", "POST", nil,
@@ -126,6 +137,27 @@ func TestAWSServicesOnMoto(t *testing.T) {
 			if !strings.Contains(got, want) && !strings.Contains(got, strings.ReplaceAll(want, "&quot;", `"`)) {
 				t.Errorf("queue lacks %s: %s", want, got)
 			}
+		}
+	})
+	t.Run("S3 path style", func(t *testing.T) {
+		req, _ := http.NewRequest("PUT", moto+"/photos", nil)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("create bucket: %v %v", err, resp)
+		} else {
+			resp.Body.Close()
+		}
+		r := e.do("PUT", e.pathURL(apiID, "prod", "/files/a.txt"), "", strings.NewReader("hello s3"), map[string]string{"Content-Type": "text/plain"})
+		if r.status != 200 {
+			t.Fatalf("put: %d %s", r.status, r.body)
+		}
+		r = e.do("GET", e.pathURL(apiID, "prod", "/files/a.txt"), "", nil, nil)
+		if r.status != 200 || r.body != "hello s3" || r.header.Get("Content-Type") != "text/plain" {
+			t.Fatalf("get: %d %s %v", r.status, r.body, r.header)
+		}
+		r = e.do("GET", e.pathURL(apiID, "prod", "/files/none.txt"), "", nil, nil)
+		if r.status != 404 || r.body != `{"missing":"none.txt"}` {
+			t.Fatalf("missing object: %d %s", r.status, r.body)
 		}
 	})
 	t.Run("DynamoDB PutItem and GetItem", func(t *testing.T) {
