@@ -39,6 +39,8 @@ type pool struct {
 	mu      sync.Mutex
 	idle    []*worker // LIFO: the most recently used worker is the warmest
 	retired bool
+	live    int    // workers started and not yet stopped
+	drained func() // run when a retired pool's last worker stops
 }
 
 // worker is one process speaking the Runtime API.
@@ -217,14 +219,35 @@ func (p *pool) put(w *worker) {
 }
 
 // retire stops idle workers; busy ones stop when their invocation ends.
-func (p *pool) retire() {
+// drained, when not nil, runs once the last worker has stopped.
+func (p *pool) retire(drained func()) {
 	p.mu.Lock()
 	p.retired = true
 	idle := p.idle
 	p.idle = nil
+	if p.live == 0 && drained != nil {
+		// Outside p.mu and after the caller's own locks: drained takes the runtime's lock.
+		go drained()
+	} else {
+		p.drained = drained
+	}
 	p.mu.Unlock()
 	for _, w := range idle {
 		w.kill()
+	}
+}
+
+// workerGone counts a stopped worker, running the retired pool's drained function after the last.
+func (p *pool) workerGone() {
+	p.mu.Lock()
+	p.live--
+	var f func()
+	if p.retired && p.live == 0 {
+		f, p.drained = p.drained, nil
+	}
+	p.mu.Unlock()
+	if f != nil {
+		f()
 	}
 }
 
@@ -272,6 +295,11 @@ func (p *pool) start() (*worker, error) {
 	p.rt.workers.Store(w.token, w)
 	err = cmd.Start()
 	in.Close()
+	if err == nil {
+		p.mu.Lock()
+		p.live++
+		p.mu.Unlock()
+	}
 	if err != nil {
 		out.Close()
 		p.rt.workers.Delete(w.token)
@@ -285,6 +313,7 @@ func (p *pool) start() (*worker, error) {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		p.rt.workers.Delete(w.token)
 		close(w.exited)
+		p.workerGone()
 	}()
 	return w, nil
 }

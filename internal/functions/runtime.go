@@ -122,7 +122,7 @@ func (rt *Runtime) Close() error {
 	}
 	close(rt.closing)
 	for _, e := range *rt.entries.Load() {
-		e.pool.retire()
+		e.pool.retire(nil)
 	}
 	rt.mu.Unlock()
 	rt.workers.Range(func(_, v any) bool { v.(*worker).kill(); return true })
@@ -242,14 +242,16 @@ func (rt *Runtime) Create(in CreateInput) (Function, error) {
 	if err := validateConfig(&fn); err != nil {
 		return Function{}, err
 	}
-	if err := rt.setCode(&fn, in.ZipFile, fn.Command); err != nil {
-		return Function{}, err
-	}
+	// Code is unpacked under the lock: a code directory is removed only when no definition
+	// refers to it, and that must not race with one about to.
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if (*rt.entries.Load())[fn.FunctionName] != nil {
 		return Function{}, &Error{Status: http.StatusConflict, Type: "ResourceConflictException",
 			Message: "Function already exist: " + fn.FunctionName}
+	}
+	if err := rt.setCode(&fn, in.ZipFile, fn.Command); err != nil {
+		return Function{}, err
 	}
 	return rt.save(fn)
 }
@@ -305,7 +307,7 @@ func (rt *Runtime) save(fn Function) (Function, error) {
 		m[k] = v
 	}
 	if e := m[fn.FunctionName]; e != nil {
-		e.pool.retire()
+		defer e.pool.retire(rt.codeCleanup(e.fn.CodeDir))
 	}
 	m[fn.FunctionName] = &entry{fn: fn, pool: newPool(rt, fn, rt.logFor(fn.FunctionName))}
 	rt.entries.Store(&m)
@@ -316,6 +318,10 @@ func (rt *Runtime) save(fn Function) (Function, error) {
 func (rt *Runtime) update(ref string, change func(*Function) error) (Function, error) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	return rt.updateLocked(ref, change)
+}
+
+func (rt *Runtime) updateLocked(ref string, change func(*Function) error) (Function, error) {
 	e, err := rt.lookup(ref, "")
 	if err != nil {
 		return Function{}, err
@@ -374,18 +380,9 @@ func (rt *Runtime) UpdateConfiguration(ref string, u ConfigUpdate) (Function, er
 
 // UpdateCode replaces a function's code with a zip or a local command.
 func (rt *Runtime) UpdateCode(ref string, zipFile []byte, command string) (Function, error) {
-	e, err := rt.lookup(ref, "")
-	if err != nil {
-		return Function{}, err
-	}
-	fn := e.fn
-	if err := rt.setCode(&fn, zipFile, command); err != nil {
-		return Function{}, err
-	}
-	return rt.update(ref, func(cur *Function) error {
-		cur.Command, cur.CodeDir, cur.CodeSha256, cur.CodeSize = fn.Command, fn.CodeDir, fn.CodeSha256, fn.CodeSize
-		return nil
-	})
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.updateLocked(ref, func(fn *Function) error { return rt.setCode(fn, zipFile, command) })
 }
 
 // PutConcurrency reserves n concurrent executions (0 stops every invocation).
@@ -453,13 +450,30 @@ func (rt *Runtime) Delete(ref string) error {
 		}
 	}
 	rt.entries.Store(&m)
-	e.pool.retire()
-	if e.fn.CodeDir != "" {
-		// Running workers keep their open files; the directory goes now so a new function of
-		// the same name starts clean.
-		os.RemoveAll(filepath.Join(rt.opts.DataDir, "functions", name))
-	}
+	e.pool.retire(rt.codeCleanup(e.fn.CodeDir))
 	return nil
+}
+
+// codeCleanup returns what removes a code directory once its last worker has stopped, unless a
+// definition still uses it (the same zip given to another function or back to this one).
+func (rt *Runtime) codeCleanup(dir string) func() {
+	if dir == "" {
+		return nil
+	}
+	return func() {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		for _, e := range *rt.entries.Load() {
+			if e.fn.CodeDir == dir {
+				return
+			}
+		}
+		abs := filepath.Join(rt.opts.DataDir, dir)
+		if err := os.RemoveAll(abs); err != nil {
+			rt.log.Warn("function code not removed", "dir", abs, "err", err)
+		}
+		os.Remove(filepath.Dir(abs)) // the function's directory, once it holds no code
+	}
 }
 
 // Logs returns the function's buffered log and, when follow is set, a channel of what follows.

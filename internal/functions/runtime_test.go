@@ -492,3 +492,53 @@ func FuzzCheckZip(f *testing.F) {
 		}
 	})
 }
+
+func TestCodeDirsRemovedWhenUnused(t *testing.T) {
+	rt := newRuntime(t, Options{})
+	zip1 := handlerZip(t)
+	fn, err := rt.Create(CreateInput{Function: Function{FunctionName: "u", Runtime: "provided.al2023"}, ZipFile: zip1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, rt, "u", `{}`)
+	b, _ := os.ReadFile(handlerBin)
+	zip2 := zipOf(t, map[string][]byte{"bootstrap": b, "VERSION": []byte("2")})
+	_, err = rt.UpdateCode("u", zip2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(rt.opts.DataDir, fn.CodeDir)
+	waitUntil(t, "the old code directory removed", func() bool { _, err := os.Stat(old); return os.IsNotExist(err) })
+	if res, _ := invoke(t, rt, "u", `{}`); res.FunctionError != "" {
+		t.Fatalf("after the update: %s", res.Payload)
+	}
+	// The same zip under another name shares the directory; deleting one keeps it for the other.
+	if _, err := rt.Create(CreateInput{Function: Function{FunctionName: "v", Runtime: "provided.al2023"}, ZipFile: zip2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Delete("u"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := invoke(t, rt, "v", `{}`); res.FunctionError != "" {
+		t.Fatalf("the other function after the delete: %s", res.Payload)
+	}
+	if err := rt.Delete("v"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the code directories removed", func() bool {
+		entries, _ := os.ReadDir(filepath.Join(rt.opts.DataDir, "functions"))
+		return len(entries) == 0
+	})
+}
+
+// waitUntil polls cond until it holds, failing after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
