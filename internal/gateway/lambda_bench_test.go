@@ -48,6 +48,8 @@ func BenchmarkLambdaProxyRequest(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
+		fn.mu.Lock()
 		fn.reqs = fn.reqs[:0]
+		fn.mu.Unlock()
 	}
 }

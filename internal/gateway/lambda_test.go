@@ -26,8 +26,16 @@ type fakeFunctions struct {
 func (f *fakeFunctions) Invoke(ctx context.Context, req functions.InvokeRequest) (*functions.InvokeResult, error) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
+	answer := f.answer
 	f.mu.Unlock()
-	return f.answer(ctx, req)
+	return answer(ctx, req)
+}
+
+// answerWith sets how the fake answers from now on.
+func (f *fakeFunctions) answerWith(a func(context.Context, functions.InvokeRequest) (*functions.InvokeResult, error)) {
+	f.mu.Lock()
+	f.answer = a
+	f.mu.Unlock()
 }
 
 func (f *fakeFunctions) last(t *testing.T) functions.InvokeRequest {
@@ -173,7 +181,7 @@ func TestLambdaProxyResponse(t *testing.T) {
 	e.deploy(lambdaProxyDoc("image/png"), "dep1", "prod", map[string]string{"fn": "pets"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fn.answer = answering(c.payload, c.fnErr)
+			fn.answerWith(answering(c.payload, c.fnErr))
 			hdr := map[string]string{}
 			if c.accept != "" {
 				hdr["Accept"] = c.accept
@@ -226,7 +234,7 @@ func TestLambdaProxyFailures(t *testing.T) {
 	e.deploy(doc, "dep1", "prod", map[string]string{"fn": "pets"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fn.answer = c.answer
+			fn.answerWith(c.answer)
 			r := e.do("GET", e.pathURL(apiID, "prod", "/pets/1"), "", nil, nil)
 			if r.status != c.status || r.body != c.body {
 				t.Errorf("got %d %s, want %d %s", r.status, r.body, c.status, c.body)
@@ -279,7 +287,7 @@ func TestLambdaNonProxy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fn.answer = answering(c.payload, c.fnErr)
+			fn.answerWith(answering(c.payload, c.fnErr))
 			r := e.do("POST", e.pathURL(apiID, "prod", "/?id=42"), "", strings.NewReader(`{"name":"rex"}`),
 				map[string]string{"Content-Type": "application/json"})
 			if r.status != c.status || r.body != c.body {
@@ -315,21 +323,21 @@ func TestLambdaNonProxySelection(t *testing.T) {
 	e := newEnv(t, Options{Functions: fn})
 	e.deploy(doc, "dep1", "prod", map[string]string{"fn": "pets"})
 
-	fn.answer = answering(`"fine"`, "")
+	fn.answerWith(answering(`"fine"`, ""))
 	if r := e.do("POST", e.pathURL(apiID, "prod", "/"), "", nil, nil); r.status != 201 || r.body != `"any"` {
 		t.Errorf("success: %d %s", r.status, r.body)
 	}
 	if got := string(fn.last(t).Payload); got != "{}" {
 		t.Errorf("an empty body invokes with %q", got)
 	}
-	fn.answer = answering(`{"errorMessage":"x"}`, "Unhandled")
+	fn.answerWith(answering(`{"errorMessage":"x"}`, "Unhandled"))
 	if r := e.do("POST", e.pathURL(apiID, "prod", "/"), "", nil, nil); r.status != 200 || r.body != `"error"` {
 		t.Errorf("error: %d %s", r.status, r.body)
 	}
 	// An Event invocation is asynchronous: an empty integration answer.
-	fn.answer = func(_ context.Context, req functions.InvokeRequest) (*functions.InvokeResult, error) {
+	fn.answerWith(func(context.Context, functions.InvokeRequest) (*functions.InvokeResult, error) {
 		return &functions.InvokeResult{StatusCode: 202}, nil
-	}
+	})
 	r := e.do("POST", e.pathURL(apiID, "prod", "/"), "", strings.NewReader(`{"a":1}`), map[string]string{"X-Mode": "Event"})
 	if r.status != 201 {
 		t.Errorf("event: %d %s", r.status, r.body)
