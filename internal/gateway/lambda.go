@@ -369,6 +369,7 @@ func parseEventQuery(raw string) []headerValues {
 		return nil
 	}
 	var out []headerValues
+	var index map[string]int // by name, once there are enough names to need it
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -384,10 +385,25 @@ func parseEventQuery(raw string) []headerValues {
 		if err != nil {
 			continue
 		}
-		i := slices.IndexFunc(out, func(kv headerValues) bool { return kv.name == dk })
+		i := -1
+		if index != nil {
+			if j, ok := index[dk]; ok {
+				i = j
+			}
+		} else {
+			i = slices.IndexFunc(out, func(kv headerValues) bool { return kv.name == dk })
+		}
 		if i < 0 {
 			out = append(out, headerValues{name: dk})
 			i = len(out) - 1
+			if index != nil {
+				index[dk] = i
+			} else if len(out) == 16 {
+				index = make(map[string]int, 32)
+				for j, kv := range out {
+					index[kv.name] = j
+				}
+			}
 		}
 		out[i].values = append(out[i].values, dv)
 	}

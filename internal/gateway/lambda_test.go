@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
@@ -398,4 +399,20 @@ func FuzzProxyEvent(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseEventQueryManyNames(t *testing.T) {
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "k%d=%d&k%d=x&", i, i, i%20)
+	}
+	q := parseEventQuery(b.String())
+	if len(q) != 5000 || q[0].name != "k0" || q[0].values[0] != "0" || q[0].values[1] != "x" || q[4999].values[0] != "4999" {
+		t.Fatalf("%d names, first %s %v", len(q), q[0].name, q[0].values[:2])
+	}
+	for i, kv := range q[:20] {
+		if len(kv.values) != 1+250 {
+			t.Fatalf("k%d has %d values", i, len(kv.values))
+		}
+	}
 }
