@@ -302,3 +302,17 @@ func TestHTTPSinkLingers(t *testing.T) {
 		t.Fatal("a lingering batch was never sent")
 	}
 }
+
+func TestCLFTime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2020, 3, 4, 19, 15, 17, 0, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999, time.FixedZone("x", -7*3600)),
+		time.Date(5, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		want := tm.UTC().Format("02/Jan/2006:15:04:05 -0700")
+		if got := string(appendCLFTime(nil, tm)); got != want {
+			t.Errorf("%v: %q, want %q", tm, got, want)
+		}
+	}
+}

@@ -24,6 +24,10 @@ type SinkOptions struct {
 	QueueLines int
 	// MaxFileBytes is the size at which a file:// destination is rotated (default 100 MiB).
 	MaxFileBytes int64
+	// FlushInterval is how long lines gather before a file or stream destination is written
+	// (default 10ms): one write and one wake-up of the writer per interval under load, rather
+	// than per line.
+	FlushInterval time.Duration
 	// BatchInterval is how long an http(s):// destination's lines gather before they are
 	// POSTed together (default 1s; sooner when a batch reaches 1 MiB).
 	BatchInterval time.Duration
@@ -50,6 +54,9 @@ func NewSinks(opts SinkOptions) *Sinks {
 	}
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = 100 << 20
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 10 * time.Millisecond
 	}
 	if opts.BatchInterval <= 0 {
 		opts.BatchInterval = time.Second
@@ -82,7 +89,7 @@ func (s *Sinks) For(destinationArn string) (*Sink, error) {
 	}
 	out := s.opts.Default
 	var c io.Closer
-	var linger time.Duration
+	linger := s.opts.FlushInterval
 	switch {
 	case strings.HasPrefix(key, "file://"):
 		f, err := openRotating(key[len("file://"):], s.opts.MaxFileBytes)
@@ -130,6 +137,9 @@ type Sink struct {
 	linger  time.Duration
 	dropped *atomic.Int64
 	done    chan struct{}
+	quit    chan struct{} // closed by close: stop lingering
+	nudge   chan struct{} // the queue is half full: stop lingering
+	half    int
 
 	mu     sync.RWMutex // held for reading by writers of the queue, for writing by close
 	closed bool
@@ -137,7 +147,7 @@ type Sink struct {
 
 func newSink(out io.Writer, c io.Closer, queue int, linger time.Duration, dropped *atomic.Int64) *Sink {
 	k := &Sink{q: make(chan *[]byte, queue), out: out, c: c, linger: linger, dropped: dropped,
-		done: make(chan struct{})}
+		done: make(chan struct{}), quit: make(chan struct{}), nudge: make(chan struct{}, 1), half: max(queue/2, 1)}
 	go k.run()
 	return k
 }
@@ -154,6 +164,12 @@ func (k *Sink) Log(f *Format, r *Record) {
 	}
 	select {
 	case k.q <- bp:
+		if len(k.q) >= k.half {
+			select {
+			case k.nudge <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		linePool.Put(bp)
 		k.dropped.Add(1)
@@ -161,9 +177,10 @@ func (k *Sink) Log(f *Format, r *Record) {
 	k.mu.RUnlock()
 }
 
-// run writes what is queued: at once when the queue runs dry (files and streams), or for an
-// HTTP endpoint every linger, or when a batch reaches maxBatch. Lines a destination fails to
-// take are counted as dropped.
+// run writes what is queued. Idle, it waits for a line; then it gathers lines for linger (less
+// when the queue fills to half), writes them as one batch (sooner when a batch reaches
+// maxBatch), and goes on so until an interval brings nothing. Under load the writer wakes once per interval, not once per line.
+// Lines a destination fails to take are counted as dropped.
 func (k *Sink) run() {
 	defer close(k.done)
 	batch := make([]byte, 0, 64<<10)
@@ -177,31 +194,46 @@ func (k *Sink) run() {
 		}
 		batch, lines = batch[:0], 0
 	}
-	var timer *time.Timer
-	var tick <-chan time.Time
+	add := func(bp *[]byte) {
+		batch = append(batch, *bp...)
+		lines++
+		linePool.Put(bp)
+		if len(batch) >= maxBatch {
+			flush()
+		}
+	}
+	timer := time.NewTimer(k.linger)
+	timer.Stop()
 	for {
-		select {
-		case bp, ok := <-k.q:
-			if !ok {
-				flush()
-				return
+		bp, ok := <-k.q
+		if !ok {
+			return
+		}
+		add(bp)
+		for busy := true; busy; {
+			timer.Reset(k.linger)
+			select {
+			case <-timer.C:
+			case <-k.nudge:
+				timer.Stop()
+			case <-k.quit:
+				timer.Stop()
 			}
-			batch = append(batch, *bp...)
-			lines++
-			linePool.Put(bp)
-			switch {
-			case len(batch) >= maxBatch || k.linger == 0 && len(k.q) == 0:
-				flush()
-			case k.linger > 0 && tick == nil:
-				if timer == nil {
-					timer = time.NewTimer(k.linger)
-				} else {
-					timer.Reset(k.linger)
+			busy = false
+		drain:
+			for {
+				select {
+				case bp, ok := <-k.q:
+					if !ok {
+						flush()
+						return
+					}
+					add(bp)
+					busy = true
+				default:
+					break drain
 				}
-				tick = timer.C
 			}
-		case <-tick:
-			tick = nil
 			flush()
 		}
 	}
@@ -211,6 +243,7 @@ func (k *Sink) close() error {
 	k.mu.Lock()
 	k.closed = true
 	close(k.q)
+	close(k.quit)
 	k.mu.Unlock()
 	<-k.done
 	if k.c != nil {
