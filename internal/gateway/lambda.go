@@ -491,6 +491,14 @@ func parseProxyResponse(payload []byte) (*proxyResponse, error) {
 		if err := json.Unmarshal(v, &m); err != nil {
 			return nil, errors.New("multiValueHeaders is not an object of arrays")
 		}
+		// The multi-value entry wins over headers for the same name.
+		multi := make(map[string]bool, len(m))
+		for k := range m {
+			multi[strings.ToLower(k)] = true
+		}
+		out.headers = slices.DeleteFunc(out.headers, func(kv headerValues) bool {
+			return multi[strings.ToLower(kv.name)]
+		})
 		for _, k := range sortedNames(m) {
 			vs := make([]string, 0, len(m[k]))
 			for _, e := range m[k] {
@@ -500,10 +508,6 @@ func parseProxyResponse(payload []byte) (*proxyResponse, error) {
 				}
 				vs = append(vs, s)
 			}
-			// The multi-value entry wins over headers for the same name.
-			out.headers = slices.DeleteFunc(out.headers, func(kv headerValues) bool {
-				return strings.EqualFold(kv.name, k)
-			})
 			if len(vs) > 0 {
 				out.headers = append(out.headers, headerValues{k, vs})
 			}
