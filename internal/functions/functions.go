@@ -20,8 +20,10 @@
 //     refused with 413 and its worker is not reused.
 //   - Delete and update let running invocations finish on the old workers, which then stop;
 //     invocations that arrive after see the new definition (or ResourceNotFoundException).
-//   - Each worker runs one invocation at a time, as on AWS; a runtime that polls /next from
-//     several threads gets the worker's next invocation on whichever poll is waiting.
+//   - Each worker runs one invocation at a time, as on AWS, unless the function's environment
+//     sets AWS_LAMBDA_MAX_CONCURRENCY=N (as Lambda Managed Instances do): then a worker takes up
+//     to N at once, one per waiting /next, and new workers start only when all are full. A
+//     timeout or crash stops the process, so it ends the worker's other invocations too.
 //   - Worker output (stdout and stderr) goes line by line to the function's log: a ring buffer of
 //     Options.LogBufferBytes, the file {data dir}/logs/functions/{name}.log, and followers. The
 //     output pipe is read apart from the Runtime API; before writing END, Portico waits (at most

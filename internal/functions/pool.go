@@ -35,9 +35,12 @@ type pool struct {
 	env   []string
 	log   *functionLog
 	slots chan struct{} // one token per running invocation
+	// perWorker is how many invocations one worker takes at once: 1, or the function's
+	// AWS_LAMBDA_MAX_CONCURRENCY for runtimes that poll /next from several threads.
+	perWorker int
 
 	mu      sync.Mutex
-	idle    []*worker // LIFO: the most recently used worker is the warmest
+	idle    []*worker // workers with room for another invocation; the last is the warmest
 	retired bool
 	live    int    // workers started and not yet stopped
 	drained func() // run when a retired pool's last worker stops
@@ -53,8 +56,12 @@ type worker struct {
 	exitErr error
 	ready   chan struct{} // closed at the first /next
 	readyMu sync.Once
-	cur     atomic.Pointer[invocation]
-	initErr atomic.Pointer[[]byte] // body of /init/error
+	// inflight and listed (in p.idle) are guarded by p.mu.
+	inflight int
+	listed   bool
+	curMu    sync.Mutex
+	cur      []*invocation          // the invocations it is running
+	initErr  atomic.Pointer[[]byte] // body of /init/error
 	// broken is set when the worker's runtime was refused an answer (too large): runtimes exit
 	// on that, so the worker is not reused.
 	broken atomic.Bool
@@ -106,8 +113,12 @@ func newPool(rt *Runtime, fn Function, log *functionLog) *pool {
 	if fn.ReservedConcurrency != nil {
 		limit = *fn.ReservedConcurrency
 	}
+	per := 1
+	if n, err := strconv.Atoi(fn.Environment["AWS_LAMBDA_MAX_CONCURRENCY"]); err == nil && n > 1 {
+		per = min(n, max(limit, 1))
+	}
 	p := &pool{rt: rt, fn: fn, arn: ARN(rt.opts.Region, rt.opts.AccountID, fn.FunctionName), log: log,
-		slots: make(chan struct{}, limit)}
+		slots: make(chan struct{}, limit), perWorker: per}
 	if fn.Command != "" {
 		p.argv = []string{fn.Command}
 		p.dir = filepath.Dir(fn.Command)
@@ -186,36 +197,68 @@ func (p *pool) acquire(ctx context.Context) error {
 
 func (p *pool) release() { <-p.slots }
 
-// get returns a warm idle worker, or starts one (cold start).
+// get returns a warm worker with room for an invocation, or starts one (cold start).
 func (p *pool) get() (*worker, bool, error) {
 	p.mu.Lock()
 	for n := len(p.idle); n > 0; n = len(p.idle) {
 		w := p.idle[n-1]
-		p.idle = p.idle[:n-1]
 		select {
 		case <-w.exited:
+			p.idle, w.listed = p.idle[:n-1], false
 			continue
 		default:
+		}
+		w.inflight++
+		if w.inflight >= p.perWorker {
+			p.idle, w.listed = p.idle[:n-1], false
 		}
 		p.mu.Unlock()
 		return w, false, nil
 	}
 	p.mu.Unlock()
 	w, err := p.start()
+	if err == nil && p.perWorker > 1 {
+		// Its other pollers can take invocations while it starts.
+		p.mu.Lock()
+		if !p.retired {
+			p.idle, w.listed = append(p.idle, w), true
+		}
+		p.mu.Unlock()
+	}
 	return w, true, err
 }
 
-// put returns a worker after an invocation: idle for reuse, or stopped if the pool retired.
-func (p *pool) put(w *worker) {
+// put gives back a worker's room after an invocation. A healthy worker stays warm for reuse;
+// an unhealthy one, or the last invocation of a retired pool's worker, stops it.
+func (p *pool) put(w *worker, healthy bool) {
 	p.mu.Lock()
-	if p.retired {
-		p.mu.Unlock()
-		w.kill()
-		return
+	w.inflight--
+	stop := !healthy || p.retired && w.inflight == 0
+	switch {
+	case stop || p.retired:
+		p.unlist(w)
+	case !w.listed:
+		p.idle, w.listed = append(p.idle, w), true
 	}
 	w.lastUse = time.Now()
-	p.idle = append(p.idle, w)
 	p.mu.Unlock()
+	if stop {
+		w.kill()
+	}
+}
+
+// unlist takes w out of the idle list. Callers hold p.mu.
+func (p *pool) unlist(w *worker) {
+	if !w.listed {
+		return
+	}
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			break
+		}
+	}
+	w.listed = false
 }
 
 // retire stops idle workers; busy ones stop when their invocation ends.
@@ -223,7 +266,13 @@ func (p *pool) put(w *worker) {
 func (p *pool) retire(drained func()) {
 	p.mu.Lock()
 	p.retired = true
-	idle := p.idle
+	var idle []*worker
+	for _, w := range p.idle {
+		w.listed = false
+		if w.inflight == 0 {
+			idle = append(idle, w)
+		}
+	}
 	p.idle = nil
 	if p.live == 0 && drained != nil {
 		// Outside p.mu and after the caller's own locks: drained takes the runtime's lock.
@@ -256,7 +305,8 @@ func (p *pool) reap(cutoff time.Time) {
 	p.mu.Lock()
 	var keep, stop []*worker
 	for _, w := range p.idle {
-		if w.lastUse.Before(cutoff) {
+		if w.inflight == 0 && w.lastUse.Before(cutoff) {
+			w.listed = false
 			stop = append(stop, w)
 		} else {
 			keep = append(keep, w)
@@ -273,7 +323,7 @@ func (p *pool) reap(cutoff time.Time) {
 func (p *pool) start() (*worker, error) {
 	var tb [12]byte
 	rand.Read(tb[:])
-	w := &worker{p: p, token: base64.RawURLEncoding.EncodeToString(tb[:]), assign: make(chan *invocation, 1),
+	w := &worker{p: p, token: base64.RawURLEncoding.EncodeToString(tb[:]), assign: make(chan *invocation, p.perWorker), inflight: 1,
 		exited: make(chan struct{}), ready: make(chan struct{}), started: time.Now()}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Dir = p.dir
@@ -326,15 +376,45 @@ func (w *worker) copyOutput(r io.Reader) {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			w.p.log.Write(line)
-			if inv := w.cur.Load(); inv != nil {
+			w.curMu.Lock()
+			for _, inv := range w.cur {
 				inv.tail.Write(line)
 			}
+			w.curMu.Unlock()
 			w.buffered.Add(-int64(len(line)))
 		}
 		if err != nil && err != bufio.ErrBufferFull {
 			return
 		}
 	}
+}
+
+// setCurrent adds inv to, or removes it from, the invocations w is running.
+func (w *worker) setCurrent(inv *invocation, running bool) {
+	w.curMu.Lock()
+	defer w.curMu.Unlock()
+	if running {
+		w.cur = append(w.cur, inv)
+		return
+	}
+	for i, x := range w.cur {
+		if x == inv {
+			w.cur = append(w.cur[:i], w.cur[i+1:]...)
+			return
+		}
+	}
+}
+
+// current returns w's running invocation with the request id, or nil.
+func (w *worker) current(id string) *invocation {
+	w.curMu.Lock()
+	defer w.curMu.Unlock()
+	for _, inv := range w.cur {
+		if inv.id == id {
+			return inv
+		}
+	}
+	return nil
 }
 
 type countingReader struct {
@@ -397,7 +477,7 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 	startLine := fmt.Sprintf("START RequestId: %s Version: $LATEST\n", inv.id)
 	p.log.Write([]byte(startLine))
 	inv.tail.Write([]byte(startLine))
-	w.cur.Store(inv)
+	w.setCurrent(inv, true)
 	w.assign <- inv
 
 	healthy := true
@@ -444,7 +524,7 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 		// What the function printed before answering belongs before its END line and in its tail.
 		w.drainOutput(5 * time.Millisecond)
 	}
-	w.cur.Store(nil)
+	w.setCurrent(inv, false)
 	if w.broken.Load() {
 		healthy = false
 	}
@@ -464,11 +544,7 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 	inv.tail.Write([]byte(report))
 	// The worker goes back before the caller hears the result, so a caller that invokes again
 	// at once finds it warm.
-	if healthy {
-		p.put(w)
-	} else {
-		w.kill()
-	}
+	p.put(w, healthy)
 	close(inv.settled)
 }
 

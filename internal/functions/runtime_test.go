@@ -542,3 +542,40 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// A runtime that polls /next from several threads (aws-lambda-go does with
+// AWS_LAMBDA_MAX_CONCURRENCY) runs that many invocations at once in one process.
+func TestSeveralPollersPerProcess(t *testing.T) {
+	rt := newRuntime(t, Options{})
+	createCmd(t, rt, "mc", map[string]string{"AWS_LAMBDA_MAX_CONCURRENCY": "4"}, 5)
+	_, first := invoke(t, rt, "mc", `{}`)
+	var wg sync.WaitGroup
+	pids := make([]any, 4)
+	for i := range pids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := rt.Invoke(context.Background(), InvokeRequest{FunctionName: "mc", Payload: []byte(`{"op":"sleep","ms":300}`)})
+			if err != nil || res.FunctionError != "" {
+				t.Error(err, res)
+				return
+			}
+			var m map[string]any
+			json.Unmarshal(res.Payload, &m)
+			pids[i] = m["pid"]
+		}()
+	}
+	wg.Wait()
+	for i, pid := range pids {
+		if pid != first["pid"] {
+			t.Errorf("invocation %d ran in pid %v, not the warm worker's %v", i, pid, first["pid"])
+		}
+	}
+	p := rt.getPool("mc")
+	p.mu.Lock()
+	n, inflight := len(p.idle), p.idle[0].inflight
+	p.mu.Unlock()
+	if n != 1 || inflight != 0 {
+		t.Fatalf("%d idle workers, %d invocations in flight after the burst", n, inflight)
+	}
+}

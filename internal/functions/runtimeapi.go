@@ -119,8 +119,8 @@ func newTraceID(now time.Time) string {
 
 // answer takes a worker's /response or /error for invocation id.
 func (rt *Runtime) answer(w http.ResponseWriter, r *http.Request, wk *worker, id string, isError bool) {
-	inv := wk.cur.Load()
-	if inv == nil || inv.id != id {
+	inv := wk.current(id)
+	if inv == nil {
 		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
