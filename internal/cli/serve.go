@@ -25,6 +25,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	maxPayload := fs.Int64("max-payload-bytes", cfg.MaxPayloadBytes, "largest request payload accepted (PORTICO_MAX_PAYLOAD_BYTES)")
 	throttleRate := fs.Float64("throttle-rate", cfg.ThrottleRate, "account-level throttle, requests per second across every API (PORTICO_THROTTLE_RATE)")
 	throttleBurst := fs.Int64("throttle-burst", cfg.ThrottleBurst, "account-level throttle burst, in requests (PORTICO_THROTTLE_BURST)")
+	fnIdle := fs.Duration("function-idle-timeout", cfg.FunctionIdleTimeout, "how long an idle function worker is kept warm (PORTICO_FUNCTION_IDLE_TIMEOUT)")
+	fnConc := fs.Int64("function-concurrency", int64(cfg.FunctionConcurrency), "a function's simultaneous invocations when it reserves none (PORTICO_FUNCTION_CONCURRENCY)")
 	fs.StringVar(&cfg.AccessLog, "access-log", envOr(e, "PORTICO_ACCESS_LOG", cfg.AccessLog), "where stage access logs go when their destinationArn names no file:// sink: stdout, stderr or file://PATH (PORTICO_ACCESS_LOG)")
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
 	logLevel := fs.String("log-level", envOr(e, "PORTICO_LOG_LEVEL", "info"), "debug, info, warn or error (PORTICO_LOG_LEVEL)")
@@ -42,6 +44,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if err := envInt(e, "PORTICO_THROTTLE_BURST", throttleBurst); err != nil {
+		return err
+	}
+	if err := envDuration(e, "PORTICO_FUNCTION_IDLE_TIMEOUT", fnIdle); err != nil {
+		return err
+	}
+	if err := envInt(e, "PORTICO_FUNCTION_CONCURRENCY", fnConc); err != nil {
 		return err
 	}
 	if v := e.getenv("PORTICO_THROTTLE_RATE"); v != "" {
@@ -63,6 +71,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cfg.ThrottleRate <= 0 || cfg.ThrottleBurst < 1 {
 		return fmt.Errorf("%w: --throttle-rate must be positive and --throttle-burst at least 1", errUsage)
 	}
+	if *fnIdle < time.Second || *fnConc < 1 || *fnConc > 10000 {
+		return fmt.Errorf("%w: --function-idle-timeout must be at least 1s and --function-concurrency between 1 and 10000", errUsage)
+	}
+	cfg.FunctionIdleTimeout, cfg.FunctionConcurrency = *fnIdle, int(*fnConc)
 	if cfg.MaxIntegrationTimeout < 50*time.Millisecond || cfg.MaxPayloadBytes <= 0 {
 		return fmt.Errorf("%w: --max-integration-timeout must be at least 50ms and --max-payload-bytes positive", errUsage)
 	}

@@ -43,6 +43,11 @@ type Config struct {
 
 	// AWS says where Lambda and AWS service integrations go beyond Portico.
 	AWS AWSIntegrations
+
+	// FunctionIdleTimeout is how long an idle function worker is kept warm; FunctionConcurrency
+	// is a function's limit of simultaneous invocations when it reserves none.
+	FunctionIdleTimeout time.Duration
+	FunctionConcurrency int
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -59,6 +64,8 @@ func Defaults() Config {
 		ShutdownTimeout:       30 * time.Second,
 		ThrottleRate:          10000,
 		ThrottleBurst:         5000,
+		FunctionIdleTimeout:   10 * time.Minute,
+		FunctionConcurrency:   64,
 	}
 }
 

@@ -17,6 +17,9 @@ func openFunctions(cfg Config, st store.Store, log *slog.Logger) (*functions.Run
 		Region:    cfg.Region,
 		AccountID: cfg.AccountID,
 		Logger:    log,
+		// Zero values (a Config not made from Defaults) take the runtime's own defaults.
+		IdleTimeout:    cfg.FunctionIdleTimeout,
+		MaxConcurrency: cfg.FunctionConcurrency,
 	})
 }
 
