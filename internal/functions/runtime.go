@@ -218,6 +218,15 @@ func (rt *Runtime) List() []Function {
 	return out
 }
 
+// CodeLocation is where a function's code is on this machine: its unpacked directory, or its
+// local command.
+func (rt *Runtime) CodeLocation(fn Function) string {
+	if fn.Command != "" {
+		return fn.Command
+	}
+	return filepath.Join(rt.opts.DataDir, fn.CodeDir)
+}
+
 // ARN is the ARN of a function of this runtime.
 func (rt *Runtime) ARN(name string) string { return ARN(rt.opts.Region, rt.opts.AccountID, name) }
 

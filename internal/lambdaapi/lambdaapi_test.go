@@ -193,6 +193,10 @@ func TestAWSCLILifecycle(t *testing.T) {
 	if c, _ := got["Concurrency"].(map[string]any); c["ReservedConcurrentExecutions"] != 3.0 {
 		t.Fatalf("get-function: %v", got)
 	}
+	loc, _ := got["Code"].(map[string]any)["Location"].(string)
+	if _, err := os.Stat(filepath.Join(strings.TrimPrefix(loc, "file://"), "bootstrap")); err != nil {
+		t.Fatalf("Code.Location %q: %v", loc, err)
+	}
 	mustCLI(t, url, nil, "lambda", "delete-function-concurrency", "--function-name", "hello")
 
 	mustCLI(t, url, &got, "lambda", "add-permission", "--function-name", "hello", "--statement-id", "apigw",

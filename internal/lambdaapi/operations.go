@@ -200,7 +200,8 @@ func (h *Handler) getFunction(w http.ResponseWriter, r *http.Request, ref string
 	}
 	out := map[string]any{
 		"Configuration": h.configOf(fn),
-		"Code":          map[string]string{"RepositoryType": "Portico", "Location": "file://" + fn.CodeDir + fn.Command},
+		// Lambda gives a presigned S3 URL; Portico's code is a directory (or command) on its host.
+		"Code": map[string]string{"RepositoryType": "Portico", "Location": "file://" + h.rt.CodeLocation(fn)},
 	}
 	if len(fn.Tags) > 0 {
 		out["Tags"] = fn.Tags
