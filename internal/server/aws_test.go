@@ -1,6 +1,10 @@
 package server
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"testing"
 )
 
@@ -36,5 +40,20 @@ func TestAWSIntegrationsInvoker(t *testing.T) {
 	remote := AWSIntegrations{LambdaEndpoint: "http://127.0.0.1:9001"}
 	if inv, err := remote.invoker("us-east-1", nil); err != nil || inv == nil {
 		t.Errorf("remote only: %v %v", inv, err)
+	}
+}
+
+// A relative data directory is made absolute at start: function workers run in their code's
+// directory, where a relative path to their executable would not resolve.
+func TestRelativeDataDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	srv, err := Start(testConfig("data"), slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	if want := filepath.Join(dir, "data"); srv.Config.DataDir != want {
+		t.Errorf("data dir %q, want %q", srv.Config.DataDir, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,6 +49,13 @@ type Server struct {
 // Start opens the store, builds both planes and starts serving. banner receives, once, the lines
 // a user pastes to use the AWS CLI when credentials were generated on this start.
 func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
+	// Function workers run in their code's directory: paths under the data directory must
+	// not depend on the working directory.
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	cfg.DataDir = dataDir
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
