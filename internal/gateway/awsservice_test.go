@@ -61,6 +61,12 @@ func TestAWSServiceIntegration(t *testing.T) {
 		&model.Resource{Id: "ddbid", ParentId: "rootrootid", PathPart: "ddb", Path: "/ddb", ResourceMethods: map[string]*model.Method{
 			"POST": awsMethod("arn:aws:apigateway:eu-west-1:dynamodb:action/PutItem", "POST", nil,
 				map[string]string{"application/json": `{"TableName":"pets","Item":{"name":{"S":$input.json('$.name')}}}`}, responses, "200", "400")}},
+		&model.Resource{Id: "scanid", ParentId: "rootrootid", PathPart: "scan", Path: "/scan", ResourceMethods: map[string]*model.Method{
+			// A mapped X-Amz-Target and Content-Type win over the ones the action implies.
+			"POST": awsMethod("arn:aws:apigateway:us-east-1:dynamodb:action/Scan", "POST",
+				map[string]string{"integration.request.header.X-Amz-Target": "'DynamoDB_20120810.Query'",
+					"integration.request.header.Content-Type": "'application/json'"},
+				map[string]string{"application/json": `{"TableName":"pets"}`}, responses, "200", "400")}},
 		&model.Resource{Id: "s3id", ParentId: "rootrootid", PathPart: "{key}", Path: "/{key}", ResourceMethods: map[string]*model.Method{
 			"POST": awsMethod("arn:aws:apigateway:us-east-1:s3:path/bucket/{key}", "PUT",
 				map[string]string{"integration.request.path.key": "method.request.path.key",
@@ -105,6 +111,18 @@ func TestAWSServiceIntegration(t *testing.T) {
 		}
 		if !strings.Contains(rec.req.Header.Get("Authorization"), "/eu-west-1/dynamodb/aws4_request") {
 			t.Errorf("Authorization %q", rec.req.Header.Get("Authorization"))
+		}
+	})
+	t.Run("mapped X-Amz-Target", func(t *testing.T) {
+		r := e.do("POST", e.pathURL(apiID, "prod", "/scan"), "", strings.NewReader(`{}`), nil)
+		if r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if rec.req.Header.Get("X-Amz-Target") != "DynamoDB_20120810.Query" || rec.req.Header.Get("Content-Type") != "application/json" ||
+			rec.req.URL.RequestURI() != "/" || rec.body != `{"TableName":"pets"}` {
+			t.Errorf("request %s %v %s", rec.req.URL.RequestURI(), rec.req.Header, rec.body)
 		}
 	})
 	t.Run("path style", func(t *testing.T) {
