@@ -77,7 +77,12 @@ func TestLambdaIntegrations(t *testing.T) {
 	      "requestTemplates":{"application/json":"{\"fail\":$input.json('$.fail'),\"who\":\"$input.params('who')\"}"},
 	      "responses":{
 	        "default":{"statusCode":"200","responseTemplates":{"application/json":"{\"got\":$input.json('$.echo.who')}"}},
-	        "Invalid.*":{"statusCode":"400","responseTemplates":{"application/json":"{\"error\":\"$input.path('$.errorMessage')\"}"}}}}}}}}`
+	        "Invalid.*":{"statusCode":"400","responseTemplates":{"application/json":"{\"error\":\"$input.path('$.errorMessage')\"}"}}}}}},
+	  "/async":{"post":{
+	    "responses":{"202":{"description":"queued"}},
+	    "x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST","uri":"` + uri + `",
+	      "requestParameters":{"integration.request.header.X-Amz-Invocation-Type":"'Event'"},
+	      "responses":{"default":{"statusCode":"202","responseTemplates":{"application/json":"{\"queued\":\"$input.body\"}"}}}}}}}}`
 	specFile := filepath.Join(t.TempDir(), "api.json")
 	os.WriteFile(specFile, []byte(spec), 0o600)
 	var api struct{ ID string }
@@ -108,6 +113,9 @@ func TestLambdaIntegrations(t *testing.T) {
 	invokePath(t, srv, "POST", api.ID, "prod", "/mapped?who=ann", `{}`, "Content-Type", "application/json").want(t, 200, `{"got":"ann"}`)
 	invokePath(t, srv, "POST", api.ID, "prod", "/mapped", `{"fail":"Invalid pet"}`, "Content-Type", "application/json").
 		want(t, 400, `{"error":"Invalid pet"}`)
+	// X-Amz-Invocation-Type 'Event' queues the invocation: the integration answer is empty ($input.body reads it as {}).
+	invokePath(t, srv, "POST", api.ID, "prod", "/async", `{"fail":"later"}`, "Content-Type", "application/json").
+		want(t, 202, `{"queued":"{}"}`)
 	// An error no pattern selects takes the default response, its body the Lambda error.
 	r = invokePath(t, srv, "POST", api.ID, "prod", "/mapped", `{"fail":"other"}`, "Content-Type", "application/json")
 	if r.status != 200 || !strings.HasPrefix(r.body, `{"got":`) {
