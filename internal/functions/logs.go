@@ -8,6 +8,11 @@ import (
 // DefaultLogBufferBytes bounds each function's in-memory log.
 const DefaultLogBufferBytes = 256 << 10
 
+// MaxLogFileBytes bounds a function's log file: past it the file is renamed with a ".1" suffix
+// (replacing the previous one) and a new one is started, so a function printing without end
+// cannot fill the disk.
+const MaxLogFileBytes = 64 << 20
+
 // TailBytes is how much of an invocation's log LogType Tail returns (AWS: the last 4 KB).
 const TailBytes = 4096
 
@@ -19,11 +24,43 @@ type functionLog struct {
 	start     int    // index of the oldest byte once full
 	full      bool
 	file      *os.File
+	path      string // of the file; "" keeps no file
+	fileSize  int64
+	maxFile   int64
 	followers map[chan []byte]struct{}
 }
 
-func newFunctionLog(size int, file *os.File) *functionLog {
-	return &functionLog{ring: make([]byte, 0, size), file: file, followers: map[chan []byte]struct{}{}}
+// newFunctionLog keeps size bytes in memory and, when path is set, appends to that file.
+func newFunctionLog(size int, path string, maxFile int64) (*functionLog, error) {
+	l := &functionLog{ring: make([]byte, 0, size), path: path, maxFile: maxFile, followers: map[chan []byte]struct{}{}}
+	if path == "" {
+		return l, nil
+	}
+	return l, l.open()
+}
+
+func (l *functionLog) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	l.file, l.fileSize = f, st.Size()
+	return nil
+}
+
+// rotate starts a new file, keeping the previous one as path.1. Callers hold l.mu.
+func (l *functionLog) rotate() {
+	l.file.Close()
+	l.file = nil
+	if os.Rename(l.path, l.path+".1") != nil {
+		return
+	}
+	l.open()
 }
 
 // Write appends p to the ring, the file and every follower. A follower that cannot keep up
@@ -33,7 +70,13 @@ func (l *functionLog) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	l.appendRing(p)
 	if l.file != nil {
-		l.file.Write(p)
+		if l.fileSize+int64(len(p)) > l.maxFile {
+			l.rotate()
+		}
+		if l.file != nil {
+			n, _ := l.file.Write(p)
+			l.fileSize += int64(n)
+		}
 	}
 	if len(l.followers) > 0 {
 		c := append([]byte(nil), p...)

@@ -158,15 +158,13 @@ func (rt *Runtime) logFor(name string) *functionLog {
 	if l := rt.logs[name]; l != nil {
 		return l
 	}
-	var f *os.File
 	dir := filepath.Join(rt.opts.DataDir, "logs", "functions")
-	if err := os.MkdirAll(dir, 0o700); err == nil {
-		f, err = os.OpenFile(filepath.Join(dir, name+".log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			rt.log.Warn("function log file", "function", name, "err", err)
-		}
+	err := os.MkdirAll(dir, 0o700)
+	l, lerr := newFunctionLog(rt.opts.LogBufferBytes, filepath.Join(dir, name+".log"), MaxLogFileBytes)
+	if err = errors.Join(err, lerr); err != nil {
+		// The function still runs; its log stays in memory.
+		rt.log.Warn("function log file", "function", name, "err", err)
 	}
-	l := newFunctionLog(rt.opts.LogBufferBytes, f)
 	rt.logs[name] = l
 	return l
 }

@@ -421,7 +421,7 @@ func TestDefinitionsSurviveRestart(t *testing.T) {
 }
 
 func TestLogRingBounded(t *testing.T) {
-	l := newFunctionLog(10, nil)
+	l, _ := newFunctionLog(10, "", 0)
 	l.Write([]byte("abcdef"))
 	l.Write([]byte("ghijkl"))
 	if got := string(l.Snapshot()); got != "cdefghijkl" {
@@ -577,5 +577,33 @@ func TestSeveralPollersPerProcess(t *testing.T) {
 	p.mu.Unlock()
 	if n != 1 || inflight != 0 {
 		t.Fatalf("%d idle workers, %d invocations in flight after the burst", n, inflight)
+	}
+}
+
+func TestLogFileRotates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	l, err := newFunctionLog(64, path, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	line := []byte(strings.Repeat("x", 39) + "\n")
+	for range 6 {
+		l.Write(line)
+	}
+	cur, _ := os.ReadFile(path)
+	old, _ := os.ReadFile(path + ".1")
+	if len(cur) != 80 || len(old) != 80 {
+		t.Fatalf("current %d bytes, previous %d bytes", len(cur), len(old))
+	}
+	// Reopening continues the current file's count.
+	l.close()
+	l, err = newFunctionLog(64, path, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Write(line)
+	if cur, _ := os.ReadFile(path); len(cur) != 40 {
+		t.Fatalf("after reopening: %d bytes", len(cur))
 	}
 }
