@@ -32,6 +32,7 @@ func (g *Gateway) follow(changes <-chan store.Change) {
 			}
 		}
 		g.apply(batch)
+		g.retainSeries()
 	}
 }
 

@@ -55,6 +55,26 @@ func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord,
 	api.Observe = t
 }
 
+// retainSeries stops exporting the metric series no served stage uses any more. It runs on
+// the goroutine that loads stages, after each batch of changes.
+func (g *Gateway) retainSeries() {
+	if g.opts.Metrics == nil {
+		return
+	}
+	keep := map[*observe.Series]bool{}
+	g.table.Each(func(api *runtime.API) {
+		t, _ := api.Observe.(*telemetry)
+		if t == nil {
+			return
+		}
+		keep[t.stage.Series] = true
+		for _, s := range t.methods {
+			keep[s] = true
+		}
+	})
+	g.opts.Metrics.Retain(keep)
+}
+
 // metricsEnabled reads the method's own settings block, else the stage's "*/*".
 func metricsEnabled(settings map[string]*model.MethodSetting, path, verb string) bool {
 	if ms := settings[strings.TrimPrefix(path, "/")+"/"+verb]; ms != nil {

@@ -160,13 +160,16 @@ func TestMetricsCounts(t *testing.T) {
 
 	scrape := httptest.NewServer(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	defer scrape.Close()
-	resp, err := http.Get(scrape.URL)
-	if err != nil {
-		t.Fatal(err)
+	get := func() string {
+		resp, err := http.Get(scrape.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(body)
+	text := get()
 	stage := `{api_id="a1b2c3d4e5",api_name="test",method="",resource="",stage="prod"}`
 	method := `{api_id="a1b2c3d4e5",api_name="test",method="GET",resource="/pets/{petId}",stage="prod"}`
 	for _, want := range []string{
@@ -190,6 +193,19 @@ func TestMetricsCounts(t *testing.T) {
 	if strings.Contains(text, `stage="nostage"`) {
 		t.Error("a request to an unknown stage was counted")
 	}
+
+	// Turning the method's metrics off retires its series; the stage's go on counting.
+	e.setStage(apiID, "prod", func(s *model.Stage) { s.MethodSettings = nil })
+	e.waitFor(func() bool { return !strings.Contains(get(), method) })
+	e.do("GET", e.pathURL(apiID, "prod", "/pets/1"), "", nil, nil)
+	if text := get(); !strings.Contains(text, "portico_apigateway_count_total"+stage+" 8") {
+		t.Errorf("stage series after a reload:\n%s", text)
+	}
+	// A deleted stage's series go.
+	if err := e.st.Update(func(tx store.Tx) error { return tx.Delete(store.KindStage, store.Key(apiID, "prod")) }); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return !strings.Contains(get(), `stage="prod"`) })
 }
 
 // blockedWriter never returns until released: a destination that is stuck. It counts the lines

@@ -41,6 +41,9 @@
 // figures either way. Latencies are in seconds, as Prometheus names them; AWS reports
 // milliseconds. A request that matches no method of a known stage counts on the stage's series;
 // one that reaches no stage is counted nowhere, as on AWS. IntegrationLatency is observed only
-// for requests that called a backend (not MOCK). The Go runtime and process collectors are
-// registered with the same registry.
+// for requests that called a backend (not MOCK). A series is resolved once per label set and
+// kept across reloads of its stage, so counts go on; the series of a deleted stage, a renamed
+// API or a method whose metricsEnabled was turned off stop being exported (counters start
+// again from zero if they come back, which Prometheus reads as a reset). The Go runtime and
+// process collectors are registered with the same registry.
 package observe

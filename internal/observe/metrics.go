@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -8,12 +10,16 @@ import (
 // latencyBuckets cover 1 ms to 30 s (past AWS's 29 s integration timeout).
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
-// Metrics is the Prometheus registry of a server and the series of the data plane.
+// Metrics is the Prometheus registry of a server and the series of its data plane. It serves
+// one gateway, which retires the series its stages no longer use (Retain).
 type Metrics struct {
 	Registry *prometheus.Registry
 
 	count, err4, err5 *prometheus.CounterVec
 	latency, intLat   *prometheus.HistogramVec
+
+	mu     sync.Mutex
+	series map[[5]string]*Series
 }
 
 // NewMetrics registers the gateway series, the Go runtime and process collectors and, when
@@ -34,6 +40,7 @@ func NewMetrics(sinks *Sinks) *Metrics {
 		intLat: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "portico_apigateway_integration_latency_seconds",
 			Help:    "Time from sending the backend request to its response (AWS/ApiGateway IntegrationLatency).",
 			Buckets: latencyBuckets}, labels),
+		series: map[[5]string]*Series{},
 	}
 	m.Registry.MustRegister(m.count, m.err4, m.err5, m.latency, m.intLat,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -53,15 +60,43 @@ type Series struct {
 }
 
 // Series resolves the series of a label set; resource and method are "" for stage-level
-// series.
+// series. A stage reloaded with the same labels gets the same series, so its counts go on.
 func (m *Metrics) Series(apiID, apiName, stage, resource, method string) *Series {
-	l := []string{apiID, apiName, stage, resource, method}
-	return &Series{
+	k := [5]string{apiID, apiName, stage, resource, method}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.series[k]; s != nil {
+		return s
+	}
+	l := k[:]
+	s := &Series{
 		count:   m.count.WithLabelValues(l...),
 		err4:    m.err4.WithLabelValues(l...),
 		err5:    m.err5.WithLabelValues(l...),
 		latency: m.latency.WithLabelValues(l...),
 		intLat:  m.intLat.WithLabelValues(l...),
+	}
+	m.series[k] = s
+	return s
+}
+
+// Retain stops exporting every series not in keep: those of a stage that is gone, of an API
+// renamed, of a method whose metricsEnabled was turned off. A request still in flight on them
+// counts where no scrape looks.
+func (m *Metrics) Retain(keep map[*Series]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, s := range m.series {
+		if keep[s] {
+			continue
+		}
+		l := k[:]
+		m.count.DeleteLabelValues(l...)
+		m.err4.DeleteLabelValues(l...)
+		m.err5.DeleteLabelValues(l...)
+		m.latency.DeleteLabelValues(l...)
+		m.intLat.DeleteLabelValues(l...)
+		delete(m.series, k)
 	}
 }
 
