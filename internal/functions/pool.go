@@ -69,6 +69,9 @@ type worker struct {
 	// buffered counts output read from the pipe but not yet written to the log.
 	buffered atomic.Int64
 	lastUse  time.Time
+	rssMu    sync.Mutex
+	rssMB    int
+	rssAt    time.Time
 	started  time.Time
 	initDur  time.Duration
 }
@@ -535,7 +538,7 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 	default:
 	}
 	report := fmt.Sprintf("END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		inv.id, inv.id, float64(elapsed.Microseconds())/1000, int64(elapsed/time.Millisecond)+1, p.fn.MemorySize, maxRSSMB(w))
+		inv.id, inv.id, float64(elapsed.Microseconds())/1000, int64(elapsed/time.Millisecond)+1, p.fn.MemorySize, w.maxMemoryMB())
 	if cold {
 		report += fmt.Sprintf("Init Duration: %.2f ms\t", float64(w.initDur.Microseconds())/1000)
 	}
@@ -546,6 +549,17 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 	// at once finds it warm.
 	p.put(w, healthy)
 	close(inv.settled)
+}
+
+// maxMemoryMB is the worker's peak resident memory for the REPORT line, read again at most once
+// a second: reading /proc costs more than the rest of a warm invocation's bookkeeping.
+func (w *worker) maxMemoryMB() int {
+	w.rssMu.Lock()
+	defer w.rssMu.Unlock()
+	if now := time.Now(); now.Sub(w.rssAt) >= time.Second {
+		w.rssMB, w.rssAt = maxRSSMB(w), now
+	}
+	return w.rssMB
 }
 
 // maxRSSMB reads the worker's peak resident memory from /proc, 0 where that is not available.
