@@ -129,6 +129,7 @@ func (g *Gateway) serveAWSService(rc *request, in *runtime.Integration) *gateway
 			"service", target.Service, "host", host, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
+	rc.obs.integrationAnswered(resp.StatusCode)
 	body, gerr, gone := g.readAnswer(rc, resp, deadline)
 	if gone {
 		return nil

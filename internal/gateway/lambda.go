@@ -43,6 +43,7 @@ func (g *Gateway) invoke(rc *request, in *runtime.Integration, req functions.Inv
 	defer cancel()
 	res, err := g.opts.Functions.Invoke(ctx, req)
 	if err == nil {
+		rc.obs.integrationAnswered(res.StatusCode)
 		return res, nil, false
 	}
 	switch {
