@@ -43,8 +43,10 @@ func TestObservability(t *testing.T) {
 	}
 
 	// The stage is live with its log once a request's line is in the file.
+	probes := 0
 	waitFor(t, "the access log", func() bool {
 		r := invokePath(t, srv, "GET", apiID, "v1", "/health", "")
+		probes++
 		b, _ := os.ReadFile(logFile)
 		return r.status == 200 && strings.Contains(string(b), r.header.Get("X-Amzn-Requestid"))
 	})
@@ -68,7 +70,15 @@ func TestObservability(t *testing.T) {
 	}
 	stage := `{api_id="` + apiID + `",api_name="observed",method="",resource="",stage="v1"}`
 	pets := `{api_id="` + apiID + `",api_name="observed",method="GET",resource="/pets",stage="v1"}`
-	before := scrape()
+	// A client can have its answer before the gateway has counted it: wait for the counts.
+	settled := func(what string, cond func(text string) bool) string {
+		var text string
+		waitFor(t, what, func() bool { text = scrape(); return cond(text) })
+		return text
+	}
+	before := settled("the probes' counts", func(text string) bool {
+		return value(text, "portico_apigateway_count_total"+stage) >= probes
+	})
 	var ids []string
 	for i := 0; i < 3; i++ {
 		r := invokePath(t, srv, "GET", apiID, "v1", "/pets", "")
@@ -81,7 +91,10 @@ func TestObservability(t *testing.T) {
 			t.Fatalf("GET /nowhere: %d", r.status)
 		}
 	}
-	after := scrape()
+	after := settled("the counts", func(text string) bool {
+		return value(text, "portico_apigateway_count_total"+pets)-value(before, "portico_apigateway_count_total"+pets) >= 3 &&
+			value(text, "portico_apigateway_count_total"+stage)-value(before, "portico_apigateway_count_total"+stage) >= 2
+	})
 	for _, c := range []struct {
 		name, series string
 		delta        int

@@ -31,7 +31,8 @@ import (
 //     64 KiB is summarised by its size and SHA-256; a key import by its size only;
 //   - the outcome: status, AWS error code and message, and the id the answer names.
 //
-// log receives failures to write the audit log; the call is answered regardless.
+// The entry is written before the answer leaves (answers are held until then); log receives
+// failures to write the audit log, and the call is answered regardless.
 func WithAudit(h http.Handler, l *audit.Log, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -80,28 +81,34 @@ func (a *auditor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.RequestParameters = requestParameters(e.EventName, params, q, body.Bytes())
 
+	answer := rec.body.Bytes()
+	if len(answer) > maxAuditedBody {
+		answer = nil // an error or an id is a short answer; a document is not read for one
+	}
 	if rec.status >= 300 {
 		e.ErrorCode = rec.Header().Get("x-amzn-ErrorType")
 		var m struct {
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(rec.body.Bytes(), &m) == nil {
+		if json.Unmarshal(answer, &m) == nil {
 			e.ErrorMessage = m.Message
 		}
 	} else {
 		var m struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(rec.body.Bytes(), &m) == nil && m.ID != "" {
+		if json.Unmarshal(answer, &m) == nil && m.ID != "" {
 			e.ResponseElements = map[string]any{"id": m.ID}
 		}
 	}
 	if err := a.audit.Append(e); err != nil {
 		a.log.Error("audit log cannot be written", "error", err, "operation", e.EventName, "requestId", e.RequestID)
 	}
+	rec.send()
 }
 
-// auditWriter keeps the status and the start of the body of an answer.
+// auditWriter holds an answer until its entry is written, so a client that has its answer
+// finds the call in the audit log.
 type auditWriter struct {
 	http.ResponseWriter
 	status int
@@ -112,17 +119,24 @@ func (w *auditWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
-	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *auditWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	if room := 4096 - w.body.Len(); room > 0 {
-		w.body.Write(b[:min(room, len(b))])
+	return w.body.Write(b)
+}
+
+// send writes the held answer.
+func (w *auditWriter) send() {
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	w.ResponseWriter.WriteHeader(w.status)
+	if w.body.Len() > 0 {
+		w.ResponseWriter.Write(w.body.Bytes())
+	}
 }
 
 // signingKey returns the access key id of a SigV4 Authorization header ("" when none).
