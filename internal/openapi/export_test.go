@@ -117,7 +117,8 @@ func canonical(t *testing.T, d *model.APIDoc) *canonicalAPI {
 	d = d.Clone()
 	c := &canonicalAPI{API: d.RestApi, Methods: map[string]*model.Method{}, Models: map[string]string{},
 		Validators: map[string]model.RequestValidator{}, Gateway: d.GatewayResponses}
-	c.API.Id, c.API.RootResourceId, c.API.Warnings = "", "", nil
+	// Ids and the creation time belong to the import, not to the document.
+	c.API.Id, c.API.RootResourceId, c.API.Warnings, c.API.CreatedDate = "", "", nil, model.Epoch{}
 	names := map[string]string{}
 	for id, v := range d.RequestValidators {
 		names[id] = v.Name
