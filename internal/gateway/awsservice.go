@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -112,32 +111,7 @@ func (g *Gateway) serveAWSService(rc *request, in *runtime.Integration) *gateway
 			"stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method, "error", err, "requestId", rc.requestID)
 		return errInternal
 	}
-	if len(payload) > 0 {
-		req.Body, req.ContentLength = bytes.NewReader(payload), int64(len(payload))
-	}
-	deadline := time.Now().Add(in.Timeout)
-	resp, err := g.upstream.Do(rc.r.Context(), req)
-	if err != nil {
-		switch {
-		case errors.Is(err, httpproxy.ErrTimeout):
-			return errTimeout
-		case rc.r.Context().Err() != nil:
-			return nil
-		}
-		g.log.Warn("execution failed due to configuration error: invalid endpoint address",
-			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,
-			"service", target.Service, "host", host, "error", err, "requestId", rc.requestID)
-		return errInternal
-	}
-	rc.obs.integrationAnswered(resp.StatusCode)
-	body, gerr, gone := g.readAnswer(rc, resp, deadline)
-	if gone {
-		return nil
-	}
-	if gerr != nil {
-		return gerr
-	}
-	return g.respond(rc, in, &integrationResult{status: resp.StatusCode, header: resp.Header, body: body})
+	return g.exchange(rc, in, req, payload, "service", target.Service, "host", host)
 }
 
 // mappedHeader reports whether the integration maps a request header of that (canonical) name.

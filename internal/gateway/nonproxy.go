@@ -116,6 +116,13 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 	if req.Method == "" {
 		req.Method = rc.r.Method
 	}
+	return g.exchange(rc, in, req, payload, "host", t.Host)
+}
+
+// exchange sends a non-proxy integration request (HTTP or AWS service) with its rendered
+// payload, reads the whole answer within the integration timeout and maps it through the
+// integration responses. logAttrs name the target in the log line of a failed call.
+func (g *Gateway) exchange(rc *request, in *runtime.Integration, req *httpproxy.Request, payload []byte, logAttrs ...any) *gatewayError {
 	if len(payload) > 0 {
 		req.Body, req.ContentLength = bytes.NewReader(payload), int64(len(payload))
 	}
@@ -128,9 +135,9 @@ func (g *Gateway) serveHTTP(rc *request, in *runtime.Integration) *gatewayError 
 		case rc.r.Context().Err() != nil:
 			return nil // the client is gone; there is no one to answer
 		}
-		g.log.Warn("execution failed due to configuration error: invalid endpoint address",
-			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,
-			"host", t.Host, "error", err, "requestId", rc.requestID)
+		g.log.Warn("execution failed due to configuration error: invalid endpoint address", append([]any{
+			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method},
+			append(logAttrs, "error", err, "requestId", rc.requestID)...)...)
 		return errInternal
 	}
 	rc.obs.integrationAnswered(resp.StatusCode)
