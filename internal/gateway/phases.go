@@ -98,18 +98,3 @@ func (g *Gateway) matchRoute(rc *request) *gatewayError {
 	rc.method = m
 	return nil
 }
-
-// checkAccess stands where authorization runs (rest-api-model.md §16) until that phase is built:
-// a method that requires it fails closed, with the answer AWS gives a request that carries no
-// credentials, rather than being served unprotected. API keys are checked by checkTraffic.
-func (g *Gateway) checkAccess(rc *request) *gatewayError {
-	m := rc.method
-	switch m.AuthorizationType {
-	case "", "NONE":
-	case "AWS_IAM":
-		return errMissingToken
-	default:
-		return errUnauthorized
-	}
-	return nil
-}

@@ -17,6 +17,8 @@ type APIDoc struct {
 	Models            map[string]*Model            `json:"models,omitempty"`
 	RequestValidators map[string]*RequestValidator `json:"requestValidators,omitempty"`
 	GatewayResponses  map[string]*GatewayResponse  `json:"gatewayResponses,omitempty"`
+	// Authorizers belong to the API's definition, so a deployment snapshots them as AWS does.
+	Authorizers map[string]*Authorizer `json:"authorizers,omitempty"`
 }
 
 // Root returns the root resource ("/").
