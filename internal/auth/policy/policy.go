@@ -1,6 +1,7 @@
 // Package policy evaluates API Gateway resource policies: the IAM policy document on a REST
 // API's `policy` field, decided per request for execute-api:Invoke on the method's ARN
-// arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}.
+// arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}. ParseIdentity reads the
+// identity-based documents (no Principal) that Lambda authorizers return, evaluated the same way.
 //
 // What is supported, and what was chosen where AWS leaves it open:
 //
@@ -81,8 +82,15 @@ type statement struct {
 	conditions  []condition
 }
 
-// Parse reads a policy document. An error says what is wrong with it in IAM's terms.
-func Parse(doc string) (*Policy, error) {
+// Parse reads a resource policy document. An error says what is wrong with it in IAM's terms.
+func Parse(doc string) (*Policy, error) { return parse(doc, false) }
+
+// ParseIdentity reads an identity-based policy document, such as the one a Lambda authorizer
+// returns: its statements name no Principal, since they apply to the caller they were issued
+// for.
+func ParseIdentity(doc string) (*Policy, error) { return parse(doc, true) }
+
+func parse(doc string, identity bool) (*Policy, error) {
 	var raw struct {
 		Version   string          `json:"Version"`
 		Statement json.RawMessage `json:"Statement"`
@@ -114,7 +122,7 @@ func Parse(doc string) (*Policy, error) {
 	}
 	p := &Policy{}
 	for i, raw := range list {
-		st, applies, err := parseStatement(raw)
+		st, applies, err := parseStatement(raw, identity)
 		if err != nil {
 			return nil, fmt.Errorf("Statement %d: %v", i+1, err)
 		}
@@ -129,8 +137,8 @@ var knownStatementKeys = map[string]bool{"Sid": true, "Effect": true, "Principal
 	"NotAction": true, "Resource": true, "NotResource": true, "Condition": true}
 
 // parseStatement reads one statement; applies is false when its principal can never be an
-// anonymous caller.
-func parseStatement(raw map[string]json.RawMessage) (st statement, applies bool, err error) {
+// anonymous caller. An identity policy's statements apply to their caller and name no principal.
+func parseStatement(raw map[string]json.RawMessage, identity bool) (st statement, applies bool, err error) {
 	if raw == nil {
 		return st, false, errors.New("statement is not an object")
 	}
@@ -145,12 +153,18 @@ func parseStatement(raw map[string]json.RawMessage) (st statement, applies bool,
 	}
 	st.deny = effect == "Deny"
 	p, ok := raw["Principal"]
-	if !ok {
+	switch {
+	case identity && ok:
+		return st, false, errors.New("an identity policy statement cannot name a Principal")
+	case identity:
+		applies = true
+	case !ok:
 		return st, false, errors.New("a resource policy statement needs a Principal")
-	}
-	applies, err = anyPrincipal(p)
-	if err != nil {
-		return st, false, err
+	default:
+		applies, err = anyPrincipal(p)
+		if err != nil {
+			return st, false, err
+		}
 	}
 	st.actions, st.notAction, err = eitherList(raw, "Action", "NotAction")
 	if err != nil {
