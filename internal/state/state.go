@@ -1,7 +1,7 @@
 // Package state defines the small interfaces behind which the data plane keeps state that may be
-// shared between Portico nodes: the token buckets that throttle requests and the counters that
-// enforce usage-plan quotas. The in-process implementations live in state/mem; a cluster puts
-// them in a shared store (Redis) behind the same interfaces.
+// shared between Portico nodes: the token buckets that throttle requests, the counters that
+// enforce usage-plan quotas and the stages' response caches. The in-process implementations live
+// in state/mem; a cluster puts them in a shared store (Redis) behind the same interfaces.
 //
 // state imports only the standard library; it must never import the store, the model or either
 // plane, so that every implementation can be swapped without touching its callers.
@@ -35,4 +35,20 @@ type QuotaCounter interface {
 	Take(key string, period int64, limit int64) (bool, error)
 	// Used returns the requests counted for key in the period.
 	Used(key string, period int64) int64
+}
+
+// Cache holds one stage's cached responses: opaque values under keys, each kept until its TTL
+// passes, within a memory bound (the stage's cacheClusterSize) past which the least recently used
+// entries go. A value handed to Set or returned by Get is never modified afterwards, by the cache
+// or by its callers, so an in-process cache may hand out what it holds without copying.
+type Cache interface {
+	// Get returns key's value if it is held and has not expired by now.
+	Get(key string, now time.Time) ([]byte, bool)
+	// Set holds value under key until now+ttl, replacing what key held. A value larger than
+	// the memory bound is not held.
+	Set(key string, value []byte, ttl time.Duration, now time.Time)
+	// Delete drops key's value.
+	Delete(key string)
+	// Flush drops every value.
+	Flush()
 }

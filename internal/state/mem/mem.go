@@ -1,5 +1,5 @@
 // Package mem holds the in-process implementations of the state interfaces: a sharded token
-// bucket Limiter and a sharded exact QuotaCounter. Each shard is a small map behind its own
+// bucket Limiter, a sharded exact QuotaCounter and a byte-bounded LRU response Cache (cache.go). Each shard is a small map behind its own
 // mutex, so concurrent requests for different keys rarely meet; nothing allocates once a key's
 // bucket or counter exists.
 //
