@@ -81,7 +81,12 @@ type Method struct {
 	Resource *Resource
 	// AuthorizationType is NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS ("" means NONE).
 	AuthorizationType string
-	APIKeyRequired    bool
+	// Authorizer runs for CUSTOM and COGNITO_USER_POOLS methods (nil otherwise); a method whose
+	// authorizerId names no authorizer of the deployment keeps a nil one and answers 500.
+	Authorizer *Authorizer
+	// AuthorizationScopes are the OAuth scopes a COGNITO_USER_POOLS method requires.
+	AuthorizationScopes []string
+	APIKeyRequired      bool
 	// Throttle is the stage's throttle of this method (nil: none set).
 	Throttle *Throttle
 	// Validation is the method's request validator (nil when it has none).
