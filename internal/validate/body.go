@@ -167,8 +167,8 @@ func (b *Body) Validate(body []byte) (detail string, ok bool) {
 		}
 		return unparsable, false
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
+	doc, ok := decode(body)
+	if !ok {
 		return unparsable, false
 	}
 	// Most bodies are valid: answer those without building a single message.

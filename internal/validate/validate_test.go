@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/portico/portico/internal/model"
 )
 
@@ -254,5 +256,55 @@ func TestWorkIsBounded(t *testing.T) {
 	detail, ok := b.Validate([]byte(deep))
 	if ok || detail != "["+errBudget+"]" {
 		t.Errorf("ok=%v detail=%q", ok, detail)
+	}
+}
+
+// decode reads exactly what encoding/json reads, into the same values.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,-0,"x\u00e9\ud83d\ude00"],"a":true,"b":null}`, `"\ud800\u0041"`,
+		"\"\xff\xfe\"", `[`, `{"a" 1}`, `01`, `1.`, `-`, `1e+`, ` [ ] `, `{}x`, `"\/\b\f\n\r\t\""`, "\"\x01\"",
+		`"\ud800\udbff"`, `"\uDC00"`, `[[[[]]]]`, `tru`, `nul`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
+		got, ok := decode([]byte(s))
+		if ok != (err == nil) {
+			t.Fatalf("%q: decode ok=%v, encoding/json err=%v", s, ok, err)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: decode %#v, encoding/json %#v", s, got, want)
+		}
+	})
+}
+
+// Integer bounds are checked in ints and every other number exactly, on both sides of a bound.
+func TestNumberBounds(t *testing.T) {
+	m := NewModels(testAPI, map[string]*model.Model{
+		"I": {Name: "I", Schema: `{"type":"number","minimum":-5,"maximum":100,"multipleOf":5}`},
+		"X": {Name: "X", Schema: `{"type":"number","minimum":1,"exclusiveMinimum":true,"maximum":2.5,"exclusiveMaximum":true}`},
+		"B": {Name: "B", Schema: `{"type":"integer","maximum":9223372036854775807}`},
+		"E": {Name: "E", Schema: `{"minimum":1,"exclusiveMinimum":true,"maximum":2}`},
+	})
+	for _, c := range []struct {
+		model, body string
+		ok          bool
+	}{
+		{"I", "-5", true}, {"I", "-10", false}, {"I", "100", true}, {"I", "105", false}, {"I", "7", false},
+		{"I", "100.0", true}, {"I", "1e2", true}, {"I", "-5.000000000000000000001", false}, {"I", "99.5", false},
+		{"I", "999999999999999995", false}, {"I", "-999999999999999999999", false},
+		{"X", "1", false}, {"X", "1.0000001", true}, {"X", "2", true}, {"X", "2.5", false}, {"X", "2.4999", true},
+		{"B", "9223372036854775807", true}, {"B", "9223372036854775808", false},
+		{"I", "-5.5", false}, {"I", "-4.5", false}, {"I", "-0.0", true}, {"I", "100.000001", false}, {"I", "-5.0", true},
+		{"X", "1.5", true}, {"X", "0.9", false}, {"X", "-0.5", false}, {"X", "2.0", true}, {"X", "2.50", false},
+		{"E", "0.5", false}, {"E", "1.5", true}, {"E", "2.0", true}, {"E", "2.000001", false}, {"E", "-1.5", false}, {"E", "1", false},
+	} {
+		b, err := m.Body(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if detail, ok := b.Validate([]byte(c.body)); ok != c.ok {
+			t.Errorf("%s %s: ok=%v (%s), want %v", c.model, c.body, ok, detail, c.ok)
+		}
 	}
 }

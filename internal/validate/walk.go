@@ -66,6 +66,10 @@ type node struct {
 	format         *jsonschema.Format
 
 	min, max, exMin, exMax, multipleOf *big.Rat
+	// intBounds is set when every bound above that is present is an integer within int64:
+	// an integer instance is then checked without big.Rat, in ints.
+	intBounds                               bool
+	iMin, iMax, iExMin, iExMax, iMultipleOf int64
 }
 
 type patternProp struct {
@@ -194,6 +198,20 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 	n.pattern = s.Pattern
 	n.format = s.Format
 	n.min, n.max, n.exMin, n.exMax, n.multipleOf = s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum, s.MultipleOf
+	n.intBounds = true
+	for _, b := range []struct {
+		r *big.Rat
+		i *int64
+	}{{n.min, &n.iMin}, {n.max, &n.iMax}, {n.exMin, &n.iExMin}, {n.exMax, &n.iExMax}, {n.multipleOf, &n.iMultipleOf}} {
+		if b.r == nil {
+			continue
+		}
+		if !b.r.IsInt() || !b.r.Num().IsInt64() {
+			n.intBounds = false
+			break
+		}
+		*b.i = b.r.Num().Int64()
+	}
 	return n, err
 }
 
@@ -345,12 +363,18 @@ func (w *walker) check(n *node, v any) bool {
 	}
 	t := typeOf(v)
 	if n.types != 0 && n.types&t == 0 {
+		if w.quiet {
+			return false
+		}
 		w.fail("instance type (%s) does not match any allowed primitive type (allowed: %s)", typeName(t), n.typesText)
 		if bad() {
 			return false
 		}
 	}
 	if n.enum != nil && !inEnum(n.enum, v) {
+		if w.quiet {
+			return false
+		}
 		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(v), n.enumText)
 		if bad() {
 			return false
@@ -468,6 +492,16 @@ func (w *walker) object(n *node, obj map[string]any) bool {
 	if n.props == nil && n.patternProps == nil && !n.noAdditional && n.additional == nil {
 		return ok
 	}
+	if w.quiet {
+		// Without messages neither the order of keys nor the path matters.
+		for k, v := range obj {
+			matched, valid := w.member(n, k, v)
+			if !valid || !matched && n.noAdditional {
+				return false
+			}
+		}
+		return ok
+	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -475,31 +509,16 @@ func (w *walker) object(n *node, obj map[string]any) bool {
 	sort.Strings(keys)
 	var extra []string
 	for _, k := range keys {
-		matched := false
-		sub, has := n.props[k]
 		w.path = append(w.path, pathTok{key: k, index: -1})
-		if has {
-			matched = true
-			if !w.check(sub, obj[k]) {
-				ok = false
-			}
-		}
-		for _, pp := range n.patternProps {
-			if pp.re.MatchString(k) {
-				matched = true
-				if !w.check(pp.n, obj[k]) {
-					ok = false
-				}
-			}
-		}
-		if !matched && n.additional != nil && !w.check(n.additional, obj[k]) {
+		matched, valid := w.member(n, k, obj[k])
+		w.path = w.path[:len(w.path)-1]
+		if !valid {
 			ok = false
 		}
-		w.path = w.path[:len(w.path)-1]
 		if !matched && n.noAdditional {
 			extra = append(extra, k)
 		}
-		if !ok && (w.quiet || w.full()) {
+		if !ok && w.full() {
 			return false
 		}
 	}
@@ -508,6 +527,30 @@ func (w *walker) object(n *node, obj map[string]any) bool {
 		ok = false
 	}
 	return ok
+}
+
+// member checks the value of key k against the schemas of n that apply to it; matched is
+// whether any property or pattern of n names k.
+func (w *walker) member(n *node, k string, v any) (matched, ok bool) {
+	ok = true
+	if sub, has := n.props[k]; has {
+		matched = true
+		if !w.check(sub, v) {
+			ok = false
+		}
+	}
+	for _, pp := range n.patternProps {
+		if pp.re.MatchString(k) {
+			matched = true
+			if !w.check(pp.n, v) {
+				ok = false
+			}
+		}
+	}
+	if !matched && n.additional != nil && !w.check(n.additional, v) {
+		ok = false
+	}
+	return matched, ok
 }
 
 func missingKeys(obj map[string]any, required []string) []string {
@@ -557,6 +600,12 @@ func (w *walker) array(n *node, arr []any) bool {
 		if sub == nil {
 			continue
 		}
+		if w.quiet {
+			if !w.check(sub, item) {
+				return false
+			}
+			continue
+		}
 		w.path = append(w.path, pathTok{index: i})
 		if !w.check(sub, item) {
 			ok = false
@@ -599,34 +648,81 @@ func (w *walker) number(n *node, num json.Number) bool {
 	if n.min == nil && n.max == nil && n.exMin == nil && n.exMax == nil && n.multipleOf == nil {
 		return true
 	}
-	r, valid := new(big.Rat).SetString(string(num))
-	if !valid {
-		return true
+	var below, atOrBelowEx, above, atOrAboveEx, notMultiple bool
+	if fl, frac, ok := smallDecimal(num); ok && n.intBounds {
+		// With fraction, the number lies strictly between fl and fl+1, so against an integer
+		// bound b it is below b exactly when fl < b.
+		below = n.min != nil && fl < n.iMin
+		atOrBelowEx = n.exMin != nil && (fl <= n.iExMin && !frac || frac && fl < n.iExMin)
+		above = n.max != nil && (fl > n.iMax && !frac || frac && fl >= n.iMax)
+		atOrAboveEx = n.exMax != nil && fl >= n.iExMax
+		notMultiple = n.multipleOf != nil && n.iMultipleOf != 0 && (frac || fl%n.iMultipleOf != 0)
+	} else {
+		r, valid := new(big.Rat).SetString(string(num))
+		if !valid {
+			return true
+		}
+		below = n.min != nil && r.Cmp(n.min) < 0
+		atOrBelowEx = n.exMin != nil && r.Cmp(n.exMin) <= 0
+		above = n.max != nil && r.Cmp(n.max) > 0
+		atOrAboveEx = n.exMax != nil && r.Cmp(n.exMax) >= 0
+		notMultiple = n.multipleOf != nil && n.multipleOf.Sign() != 0 && !new(big.Rat).Quo(r, n.multipleOf).IsInt()
 	}
-	ok := true
-	if n.min != nil && r.Cmp(n.min) < 0 {
+	if below {
 		w.fail("numeric instance is lower than the required minimum (minimum: %s, found: %s)", ratText(n.min), num)
-		ok = false
 	}
-	if n.exMin != nil && r.Cmp(n.exMin) <= 0 {
+	if atOrBelowEx {
 		w.fail("numeric instance is not strictly greater than the required minimum %s", ratText(n.exMin))
-		ok = false
 	}
-	if n.max != nil && r.Cmp(n.max) > 0 {
+	if above {
 		w.fail("numeric instance is greater than the required maximum (maximum: %s, found: %s)", ratText(n.max), num)
-		ok = false
 	}
-	if n.exMax != nil && r.Cmp(n.exMax) >= 0 {
+	if atOrAboveEx {
 		w.fail("numeric instance is not strictly lower than the required maximum %s", ratText(n.exMax))
-		ok = false
 	}
-	if n.multipleOf != nil && n.multipleOf.Sign() != 0 {
-		if q := new(big.Rat).Quo(r, n.multipleOf); !q.IsInt() {
-			w.fail("remainder of division is not zero (%s / %s)", num, ratText(n.multipleOf))
-			ok = false
+	if notMultiple {
+		w.fail("remainder of division is not zero (%s / %s)", num, ratText(n.multipleOf))
+	}
+	return !(below || atOrBelowEx || above || atOrAboveEx || notMultiple)
+}
+
+// smallDecimal reads a number written without exponent whose integer part has at most 18
+// digits: fl is its floor, and frac whether it has a non-zero fraction.
+func smallDecimal(num json.Number) (fl int64, frac, ok bool) {
+	s := string(num)
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		fl = fl*10 + int64(s[i]-'0')
+		i++
+	}
+	if i == 0 || i > 18 {
+		return 0, false, false
+	}
+	if i < len(s) {
+		if s[i] != '.' {
+			return 0, false, false
+		}
+		for _, c := range []byte(s[i+1:]) {
+			switch {
+			case c == '0':
+			case c >= '1' && c <= '9':
+				frac = true
+			default:
+				return 0, false, false
+			}
 		}
 	}
-	return ok
+	if neg {
+		fl = -fl
+		if frac {
+			fl--
+		}
+	}
+	return fl, frac, true
 }
 
 func formatMessage(format, s string) string {
