@@ -6,9 +6,16 @@
 // AWS does; an empty Region accepts whatever region the client signed for (useful when one
 // endpoint serves clients configured with different regions).
 //
-// Payload: the payload hash in the canonical request is always the SHA-256 of the body received;
-// an X-Amz-Content-Sha256 header that disagrees with it is a signature failure, and
-// UNSIGNED-PAYLOAD is not accepted, so a signed request cannot carry a swapped body.
+// Payload: the payload hash in the canonical request is the SHA-256 of the body received; an
+// X-Amz-Content-Sha256 header that disagrees with it is a signature failure. UNSIGNED-PAYLOAD
+// (declared in that header, or in the canonical request of a presigned URL) is accepted only by
+// a Verifier with AllowUnsignedPayload, so elsewhere a signed request cannot carry a swapped body.
+//
+// Credentials: an access key may be temporary, with a session token that every request must
+// carry in X-Amz-Security-Token (header, or query for a presigned URL) and an expiry. A wrong or
+// missing token is refused as an unknown key is ("The security token included in the request is
+// invalid."), an expired one with ExpiredTokenException. Derived signing keys are cached per
+// key, day, region and service.
 //
 // sigv4 imports nothing of Portico's.
 package sigv4
@@ -16,6 +23,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -23,6 +31,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,6 +61,7 @@ func (e *Error) Status() int { return http.StatusForbidden }
 const (
 	MsgMissingToken     = "Missing Authentication Token"
 	MsgUnknownKey       = "The security token included in the request is invalid."
+	MsgExpiredToken     = "The security token included in the request is expired"
 	MsgSignatureMismach = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 
@@ -83,6 +93,15 @@ type Verifier struct {
 	MaxSkew time.Duration
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// AllowUnsignedPayload accepts UNSIGNED-PAYLOAD as the payload hash (execute-api does;
+	// the management APIs do not).
+	AllowUnsignedPayload bool
+	// ExplainMismatch adds to a signature mismatch the canonical request and string to sign
+	// the server computed, as API Gateway's data plane answers.
+	ExplainMismatch bool
+
+	keysMu sync.RWMutex
+	keys   map[keyCacheKey]cachedKey
 }
 
 // Authorization is a parsed `Authorization: AWS4-HMAC-SHA256 ...` header.
@@ -157,44 +176,47 @@ func parseCredential(cred string) (*Authorization, error) {
 	return &Authorization{AccessKeyID: p[0], Date: p[1], Region: p[2], Service: p[3]}, nil
 }
 
+// Credential is what a Verifier knows of one access key.
+type Credential struct {
+	Secret string
+	// SessionToken, when set, makes the key temporary: a request must carry this token
+	// (X-Amz-Security-Token) and no other. A key without one refuses any token, as AWS does.
+	SessionToken string
+	// Expires, when set, is when temporary credentials stop working.
+	Expires time.Time
+}
+
+// Credentials finds the credential of an access key id.
+type Credentials interface {
+	Credential(accessKeyID string) (Credential, bool)
+}
+
+// secretFunc adapts Verifier.Secret to Credentials.
+type secretFunc func(string) (string, bool)
+
+func (f secretFunc) Credential(id string) (Credential, bool) {
+	s, ok := f(id)
+	return Credential{Secret: s}, ok
+}
+
+// UnsignedPayload is the payload hash a client sends when it does not sign the body.
+const UnsignedPayload = "UNSIGNED-PAYLOAD"
+
 // Verify checks r's signature against body (the complete request body, already read) and
 // returns the access key id that signed it. A failure is an *Error.
 func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
-	q := r.URL.Query()
-	var a *Authorization
-	var amzDate string
-	var expires time.Duration
-	presigned := false
-	if h := r.Header.Get("Authorization"); h != "" {
-		var err error
-		if a, err = ParseAuthorization(h); err != nil {
-			return "", err
-		}
-		amzDate = r.Header.Get("X-Amz-Date")
-		if amzDate == "" {
-			amzDate = r.Header.Get("Date")
-		}
-	} else if q.Get("X-Amz-Signature") != "" || q.Get("X-Amz-Credential") != "" {
-		presigned = true
-		if q.Get("X-Amz-Algorithm") != Algorithm {
-			return "", errIncomplete("X-Amz-Algorithm only supports \"" + Algorithm + "\"")
-		}
-		var err error
-		if a, err = parseCredential(q.Get("X-Amz-Credential")); err != nil {
-			return "", err
-		}
-		a.SignedHeaders = strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
-		a.Signature = q.Get("X-Amz-Signature")
-		amzDate = q.Get("X-Amz-Date")
-		secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
-		if err != nil || secs < 1 || secs > 604800 {
-			return "", errIncomplete("X-Amz-Expires must be a number of seconds between 1 and 604800")
-		}
-		expires = time.Duration(secs) * time.Second
-	} else {
-		return "", errMissing()
-	}
+	key, err := v.Check(r, secretFunc(v.Secret), func() ([]byte, error) { return body, nil })
+	return key, err
+}
 
+// Check verifies r with the credentials of creds and returns the access key id that signed
+// it. body is called at most once, when the payload has to be hashed; an error it returns is
+// returned as it is. Every refusal is an *Error.
+func (v *Verifier) Check(r *http.Request, creds Credentials, body func() ([]byte, error)) (string, error) {
+	a, amzDate, expires, presigned, err := parseRequest(r)
+	if err != nil {
+		return "", err
+	}
 	t, err := time.Parse(timeFormat, amzDate)
 	if err != nil {
 		return "", errIncomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
@@ -221,39 +243,176 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 		if n.After(t.Add(expires)) {
 			return "", errSignature("Signature expired: %s is now earlier than %s (%s - %s.)", t.Add(expires).Format(timeFormat), n.Format(timeFormat), n.Format(timeFormat), expires)
 		}
-	} else if err := v.checkSkew(t, n); err != nil {
+		// A URL signed for later is not valid yet, beyond the clock skew allowed.
+		if err := v.checkSkew(t, n, true); err != nil {
+			return "", err
+		}
+	} else if err := v.checkSkew(t, n, false); err != nil {
 		return "", err
 	}
 
-	secret, ok := v.Secret(a.AccessKeyID)
+	cred, ok := creds.Credential(a.AccessKeyID)
 	if !ok {
 		return "", errUnknownKey()
 	}
-
-	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
-	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && h != payloadHash {
-		return "", errMismatch()
+	token := r.Header.Get("X-Amz-Security-Token")
+	if presigned {
+		token = r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(cred.SessionToken)) != 1 {
+		return "", errUnknownKey()
+	}
+	if !cred.Expires.IsZero() && !n.Before(cred.Expires) {
+		return "", &Error{Code: "ExpiredTokenException", Message: MsgExpiredToken}
 	}
 
-	key := SigningKey(secret, a.Date, a.Region, a.Service)
+	hashes, err := v.payloadHashes(r, presigned, body)
+	if err != nil {
+		return "", err
+	}
+
+	key := v.signingKey(a.AccessKeyID, cred.Secret, a.Date, a.Region, a.Service)
 	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
 	got := []byte(strings.ToLower(a.Signature))
 	uri := canonicalURI(r)
 	// The Go and JavaScript SDKs sign the path as sent; botocore (the AWS CLI) first removes
 	// dot segments and empty segments. Either form is accepted.
-	for _, u := range []string{uri, normalizePath(uri)} {
-		canon := canonicalRequest(r, u, a.SignedHeaders, payloadHash, presigned)
-		ch := sha256.Sum256([]byte(canon))
-		sts := Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
-		if hmac.Equal([]byte(hex.EncodeToString(hmacSHA256(key, sts))), got) {
-			return a.AccessKeyID, nil
-		}
-		if normalizePath(uri) == uri {
-			break
+	uris := [2]string{uri, normalizePath(uri)}
+	nURIs := 2
+	if uris[1] == uri {
+		nURIs = 1
+	}
+	var first, firstSTS string
+	for _, u := range uris[:nURIs] {
+		for _, h := range hashes {
+			canon := canonicalRequest(r, u, a.SignedHeaders, h, presigned)
+			ch := sha256.Sum256([]byte(canon))
+			sts := Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
+			if hmac.Equal([]byte(hex.EncodeToString(hmacSHA256(key, sts))), got) {
+				return a.AccessKeyID, nil
+			}
+			if first == "" {
+				first, firstSTS = canon, sts
+			}
 		}
 	}
+	if v.ExplainMismatch {
+		return "", &Error{Code: "InvalidSignatureException", Message: MsgSignatureMismach +
+			"\n\nThe Canonical String for this request should have been\n'" + first +
+			"'\n\nThe String-to-Sign should have been\n'" + firstSTS + "'\n"}
+	}
 	return "", errMismatch()
+}
+
+// parseRequest finds the signature's parameters in the Authorization header or, failing
+// that, in a presigned URL's query. Its errors are AWS's.
+func parseRequest(r *http.Request) (a *Authorization, amzDate string, expires time.Duration, presigned bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if a, err = ParseAuthorization(h); err != nil {
+			return nil, "", 0, false, err
+		}
+		amzDate = r.Header.Get("X-Amz-Date")
+		if amzDate == "" {
+			amzDate = r.Header.Get("Date")
+		}
+		return a, amzDate, 0, false, nil
+	}
+	if !strings.Contains(r.URL.RawQuery, "X-Amz-") {
+		return nil, "", 0, false, errMissing()
+	}
+	q := r.URL.Query()
+	if q.Get("X-Amz-Signature") == "" && q.Get("X-Amz-Credential") == "" {
+		return nil, "", 0, false, errMissing()
+	}
+	a, expires, err = ParseQuery(q)
+	if err != nil {
+		return nil, "", 0, false, err
+	}
+	return a, q.Get("X-Amz-Date"), expires, true, nil
+}
+
+// ParseQuery reads the signature parameters of a presigned URL's query: X-Amz-Algorithm,
+// X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature and X-Amz-Expires (1 to 604800
+// seconds). Its errors are AWS's.
+func ParseQuery(q url.Values) (*Authorization, time.Duration, error) {
+	if q.Get("X-Amz-Algorithm") != Algorithm {
+		return nil, 0, errIncomplete("X-Amz-Algorithm only supports \"" + Algorithm + "\"")
+	}
+	a, err := parseCredential(q.Get("X-Amz-Credential"))
+	if err != nil {
+		return nil, 0, err
+	}
+	signed := q.Get("X-Amz-SignedHeaders")
+	if signed == "" {
+		return nil, 0, errIncomplete("AWS query-string parameters must include 'X-Amz-SignedHeaders'. Re-examine the query-string parameters.")
+	}
+	a.SignedHeaders = strings.Split(signed, ";")
+	a.Signature = q.Get("X-Amz-Signature")
+	if a.Signature == "" {
+		return nil, 0, errIncomplete("AWS query-string parameters must include 'X-Amz-Signature'. Re-examine the query-string parameters.")
+	}
+	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
+	if err != nil || secs < 1 || secs > 604800 {
+		return nil, 0, errIncomplete("X-Amz-Expires must be a number of seconds between 1 and 604800")
+	}
+	return a, time.Duration(secs) * time.Second, nil
+}
+
+// payloadHashes returns the payload hashes the canonical request may carry. A declared
+// X-Amz-Content-Sha256 must be the body's hash, or UNSIGNED-PAYLOAD where the verifier allows
+// it; without one the body's hash is used, and a presigned URL may also have been signed with
+// UNSIGNED-PAYLOAD (the SDKs' presigners leave the choice to the caller).
+func (v *Verifier) payloadHashes(r *http.Request, presigned bool, body func() ([]byte, error)) ([]string, error) {
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if declared == UnsignedPayload {
+		if !v.AllowUnsignedPayload {
+			return nil, errMismatch()
+		}
+		return []string{UnsignedPayload}, nil
+	}
+	b, err := body()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	payloadHash := hex.EncodeToString(sum[:])
+	if declared != "" && declared != payloadHash {
+		return nil, errMismatch()
+	}
+	if presigned && declared == "" && v.AllowUnsignedPayload {
+		return []string{payloadHash, UnsignedPayload}, nil
+	}
+	return []string{payloadHash}, nil
+}
+
+// signingKey returns the derived key of a secret for one date, region and service, from the
+// verifier's cache when it was derived before (deriving takes four HMACs).
+func (v *Verifier) signingKey(id, secret, date, region, service string) []byte {
+	ck := keyCacheKey{id, date, region, service}
+	v.keysMu.RLock()
+	e, ok := v.keys[ck]
+	v.keysMu.RUnlock()
+	if ok && e.secret == secret {
+		return e.key
+	}
+	k := SigningKey(secret, date, region, service)
+	v.keysMu.Lock()
+	// Keys are per day: a full cache is simply emptied, which costs one derivation per key.
+	if v.keys == nil || len(v.keys) >= maxCachedKeys {
+		v.keys = make(map[keyCacheKey]cachedKey)
+	}
+	v.keys[ck] = cachedKey{secret: secret, key: k}
+	v.keysMu.Unlock()
+	return k
+}
+
+const maxCachedKeys = 4096
+
+type keyCacheKey struct{ id, date, region, service string }
+
+type cachedKey struct {
+	secret string
+	key    []byte
 }
 
 // normalizePath removes "." and ".." segments and empty segments, keeping a leading and a
@@ -278,13 +437,15 @@ func normalizePath(p string) string {
 	return n
 }
 
-func (v *Verifier) checkSkew(t, n time.Time) error {
+// checkSkew refuses a request time further than the allowed skew from n; futureOnly checks
+// only the side of the future (a presigned URL's past is bounded by its expiry).
+func (v *Verifier) checkSkew(t, n time.Time, futureOnly bool) error {
 	skew := v.MaxSkew
 	if skew == 0 {
 		skew = DefaultMaxSkew
 	}
 	mins := fmt.Sprintf("%d min.", int(skew/time.Minute))
-	if t.Before(n.Add(-skew)) {
+	if !futureOnly && t.Before(n.Add(-skew)) {
 		return errSignature("Signature expired: %s is now earlier than %s (%s - %s)", t.Format(timeFormat), n.Add(-skew).Format(timeFormat), n.Format(timeFormat), mins)
 	}
 	if t.After(n.Add(skew)) {
