@@ -17,12 +17,13 @@ type Metrics struct {
 
 	count, err4, err5 *prometheus.CounterVec
 	latency, intLat   *prometheus.HistogramVec
+	functions         *functionVecs
 
 	mu     sync.Mutex
 	series map[[5]string]*Series
 }
 
-// NewMetrics registers the gateway series, the Go runtime and process collectors and, when
+// NewMetrics registers the gateway and function series, the Go runtime and process collectors and, when
 // sinks is not nil, portico_access_log_dropped_total.
 func NewMetrics(sinks *Sinks) *Metrics {
 	labels := []string{"api_id", "api_name", "stage", "resource", "method"}
@@ -40,10 +41,12 @@ func NewMetrics(sinks *Sinks) *Metrics {
 		intLat: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "portico_apigateway_integration_latency_seconds",
 			Help:    "Time from sending the backend request to its response (AWS/ApiGateway IntegrationLatency).",
 			Buckets: latencyBuckets}, labels),
-		series: map[[5]string]*Series{},
+		series:    map[[5]string]*Series{},
+		functions: newFunctionVecs(),
 	}
 	m.Registry.MustRegister(m.count, m.err4, m.err5, m.latency, m.intLat,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(m.functions.collectors()...)
 	if sinks != nil {
 		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "portico_access_log_dropped_total",
