@@ -38,6 +38,8 @@ type pool struct {
 	// perWorker is how many invocations one worker takes at once: 1, or the function's
 	// AWS_LAMBDA_MAX_CONCURRENCY for runtimes that poll /next from several threads.
 	perWorker int
+	// meter counts the function's invocations (nil: Options.Meter is not set).
+	meter FunctionMeter
 
 	mu      sync.Mutex
 	idle    []*worker // workers with room for another invocation; the last is the warmest
@@ -130,6 +132,9 @@ func newPool(rt *Runtime, fn Function, log *functionLog) *pool {
 		p.argv = []string{filepath.Join(p.dir, entryPoint(fn))}
 	}
 	p.env = p.environment()
+	if rt.opts.Meter != nil {
+		p.meter = rt.opts.Meter.Function(fn.FunctionName)
+	}
 	return p
 }
 
@@ -481,6 +486,9 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 	p.log.Write([]byte(startLine))
 	inv.tail.Write([]byte(startLine))
 	w.setCurrent(inv, true)
+	if p.meter != nil {
+		p.meter.Started(cold)
+	}
 	w.assign <- inv
 
 	healthy := true
@@ -543,6 +551,9 @@ func (p *pool) run(w *worker, inv *invocation, cold bool) {
 		report += fmt.Sprintf("Init Duration: %.2f ms\t", float64(w.initDur.Microseconds())/1000)
 	}
 	report += "\n"
+	if p.meter != nil {
+		p.meter.Finished(elapsed, inv.ferr != "")
+	}
 	p.log.Write([]byte(report))
 	inv.tail.Write([]byte(report))
 	// The worker goes back before the caller hears the result, so a caller that invokes again

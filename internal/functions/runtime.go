@@ -35,6 +35,8 @@ type Options struct {
 	IdleTimeout time.Duration
 	// LogBufferBytes bounds each function's in-memory log. Default DefaultLogBufferBytes.
 	LogBufferBytes int
+	// Meter counts invocations, errors, durations, throttles and cold starts (nil: not counted).
+	Meter Meter
 }
 
 // DefaultMaxConcurrency is the per-function worker limit when none is reserved.
@@ -569,6 +571,9 @@ func (rt *Runtime) dispatch(ctx context.Context, p *pool, inv *invocation) error
 		var fe *Error
 		if errors.As(err, &fe) {
 			rt.log.Warn("function throttled", "function", p.fn.FunctionName, "limit", cap(p.slots))
+			if p.meter != nil {
+				p.meter.Throttled()
+			}
 		}
 		return err
 	}
