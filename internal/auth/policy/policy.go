@@ -10,9 +10,15 @@
 //     ARNs or the execute-api:/{stage}/{VERB}/{path} shorthand, which Bind expands to this
 //     API's ARN; * matches any run of characters (including / and :), ? one byte; ARNs
 //     compare case-sensitively.
-//   - Principal "*" or {"AWS": "*"} (or a list holding "*") applies to every caller. Any other
-//     principal names an IAM identity, and Portico has no IAM callers yet, so such a statement
-//     never applies (an anonymous caller is not that principal). NotPrincipal is refused.
+//   - Principal "*" or {"AWS": "*"} (or a list holding "*") applies to every caller. {"AWS": ids}
+//     applies to the IAM callers it names: an account ("123456789012" or
+//     "arn:aws:iam::123456789012:root") covers every identity of that account, a user or role
+//     ARN that identity (a role covers its sessions), an assumed-role ARN
+//     (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION) that session. The caller is read from the
+//     request's keys aws:PrincipalArn (the role for a session), aws:PrincipalAccount and
+//     aws:userid (ROLEID:SESSION for a session), as IAM defines them; an anonymous caller has
+//     none and so is no such principal. Other principal kinds (Service, Federated) never apply
+//     to an invocation. NotPrincipal is refused.
 //   - Conditions: IpAddress / NotIpAddress on aws:SourceIp (IPv4 and IPv6 addresses and CIDR
 //     blocks, one or a list); StringEquals, StringNotEquals, StringEqualsIgnoreCase,
 //     StringNotEqualsIgnoreCase, StringLike, StringNotLike on any key the caller supplies
@@ -80,6 +86,8 @@ type statement struct {
 	notResource bool
 	resources   []string
 	conditions  []condition
+	// principals are the IAM principals the statement is limited to; nil: every caller.
+	principals []string
 }
 
 // Parse reads a resource policy document. An error says what is wrong with it in IAM's terms.
@@ -161,9 +169,14 @@ func parseStatement(raw map[string]json.RawMessage, identity bool) (st statement
 	case !ok:
 		return st, false, errors.New("a resource policy statement needs a Principal")
 	default:
-		applies, err = anyPrincipal(p)
+		var all bool
+		all, st.principals, err = parsePrincipal(p)
 		if err != nil {
 			return st, false, err
+		}
+		applies = all || len(st.principals) > 0
+		if all {
+			st.principals = nil
 		}
 	}
 	st.actions, st.notAction, err = eitherList(raw, "Action", "NotAction")
@@ -186,32 +199,65 @@ func parseStatement(raw map[string]json.RawMessage, identity bool) (st statement
 	return st, applies, nil
 }
 
-// anyPrincipal reports whether a Principal covers every caller.
-func anyPrincipal(raw json.RawMessage) (bool, error) {
+// parsePrincipal reads a Principal: all when it covers every caller, else the AWS principals
+// it names.
+func parsePrincipal(raw json.RawMessage) (all bool, ids []string, err error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if s != "*" {
-			return false, fmt.Errorf("invalid Principal %q", s)
+			return false, nil, fmt.Errorf("invalid Principal %q", s)
 		}
-		return true, nil
+		return true, nil, nil
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || len(m) == 0 {
-		return false, errors.New("invalid Principal")
+		return false, nil, errors.New("invalid Principal")
 	}
-	all := false
 	for kind, v := range m {
 		values, err := stringOrList(v)
 		if err != nil {
-			return false, fmt.Errorf("Principal %s: %v", kind, err)
+			return false, nil, fmt.Errorf("Principal %s: %v", kind, err)
+		}
+		if kind != "AWS" {
+			continue
 		}
 		for _, id := range values {
-			if kind == "AWS" && id == "*" {
+			if id == "*" {
 				all = true
+			}
+			ids = append(ids, id)
+		}
+	}
+	return all, ids, nil
+}
+
+// principalMatches reports whether the request's caller is one of ids.
+func principalMatches(ids []string, r *Request) bool {
+	if r.Key == nil {
+		return false
+	}
+	arn, ok := r.Key("aws:principalarn")
+	if !ok || arn == "" {
+		return false
+	}
+	account, _ := r.Key("aws:principalaccount")
+	for _, id := range ids {
+		switch {
+		case account != "" && (id == account || id == "arn:aws:iam::"+account+":root"):
+			return true
+		case id == arn:
+			return true
+		case strings.HasPrefix(id, "arn:aws:sts::"):
+			// An assumed-role session: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION.
+			userID, _ := r.Key("aws:userid")
+			_, session, isSession := strings.Cut(userID, ":")
+			role := arn[strings.LastIndexByte(arn, '/')+1:]
+			if isSession && id == "arn:aws:sts::"+account+":assumed-role/"+role+"/"+session {
+				return true
 			}
 		}
 	}
-	return all, nil
+	return false
 }
 
 // eitherList reads exactly one of the keys pos and neg as a string or a list of strings.
@@ -291,6 +337,9 @@ func (p *Policy) Evaluate(r *Request) Decision {
 }
 
 func (st *statement) matches(action string, r *Request) bool {
+	if st.principals != nil && !principalMatches(st.principals, r) {
+		return false
+	}
 	if anyMatch(st.actions, action) == st.notAction {
 		return false
 	}
