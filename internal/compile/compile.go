@@ -87,6 +87,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 				Throttle:          stageThrottle(&stage.Stage, rec.APIID, r.Path, verbName),
 				Validation:        chk.validation(m, res),
 				Integration:       compileIntegration(m, res, vars, opts),
+				Cache:             stageCache(&stage.Stage, m, res, vars, verbName),
 			})
 		}
 	}

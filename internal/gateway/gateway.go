@@ -48,6 +48,10 @@ type Options struct {
 	// Metrics and AccessLogs record every request of a known stage (nil: not recorded).
 	Metrics    *observe.Metrics
 	AccessLogs *observe.Sinks
+	// ResponseCache makes a stage's response cache bounded by maxBytes (nil: in-process ones).
+	ResponseCache func(maxBytes int64) state.Cache
+	// Now is the clock cached entries expire by (nil: time.Now).
+	Now func() time.Time
 }
 
 // Gateway serves invocations of deployed REST API stages.
@@ -60,6 +64,7 @@ type Gateway struct {
 	log      *slog.Logger
 	upstream *httpproxy.Client
 	traffic  traffic
+	caches   stageCaches
 
 	stop      func()
 	done      chan struct{}
@@ -86,6 +91,12 @@ func New(st store.Store, opts Options) (*Gateway, error) {
 	}
 	if opts.Upstream == nil {
 		opts.Upstream = httpproxy.New(httpproxy.Options{})
+	}
+	if opts.ResponseCache == nil {
+		opts.ResponseCache = newResponseCache
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	defaults, err := compile.DefaultResponses()
 	if err != nil {
@@ -142,8 +153,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
-// yet slot in where AWS runs them: authorizers at checkAccess, which holds their place, and
-// caching between validateRequest and integrate.
+// yet slot in where AWS runs them: authorizers at checkAccess, which holds their place. The
+// cache phase (cache.go) runs only for a method the stage caches.
 func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.checkPayload(rc); err != nil {
 		return err
@@ -165,6 +176,9 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 	}
 	if err := g.validateRequest(rc); err != nil {
 		return err
+	}
+	if rc.method.Cache != nil {
+		return g.serveCached(rc)
 	}
 	return g.integrate(rc)
 }

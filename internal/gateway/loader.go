@@ -33,6 +33,7 @@ func (g *Gateway) follow(changes <-chan store.Change) {
 		}
 		g.apply(batch)
 		g.retainSeries()
+		g.retainCaches()
 	}
 }
 
@@ -172,6 +173,7 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 	}
 	g.warnUnsupported(api, &rec, &st)
 	g.attachTelemetry(api, &rec, &st)
+	g.attachCache(api, &st.Stage)
 	return api
 }
 

@@ -166,6 +166,8 @@ func (g *Gateway) record(rc *request) {
 		ResponseLength:    o.written,
 		Latency:           end.Sub(rc.start),
 		IntegrationStatus: o.intStatus,
+		CacheHit:          rc.cache == cacheHit,
+		CacheMiss:         rc.cache == cacheMiss,
 	}
 	if t.stage.Log != nil {
 		// A client-chosen request id that was not a UUID was replaced; AWS's access log says so.

@@ -51,6 +51,8 @@ type request struct {
 	tmplReq *awsvtl.Request
 	// obs is what the access log and metrics record of the request (observe.go).
 	obs observation
+	// cache says whether the response cache answered (cache.go).
+	cache cacheOutcome
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}

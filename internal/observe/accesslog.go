@@ -32,6 +32,9 @@ type Record struct {
 	Integrated         bool
 	IntegrationLatency time.Duration
 	IntegrationStatus  int
+	// CacheHit and CacheMiss count a request of a method its stage caches, answered from the
+	// cache or from the backend.
+	CacheHit, CacheMiss bool
 }
 
 // field is one $context variable an access log line can hold.

@@ -16,6 +16,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	count, err4, err5 *prometheus.CounterVec
+	hits, misses      *prometheus.CounterVec
 	latency, intLat   *prometheus.HistogramVec
 	functions         *functionVecs
 
@@ -35,6 +36,10 @@ func NewMetrics(sinks *Sinks) *Metrics {
 			Help: "Requests answered 4XX (AWS/ApiGateway 4XXError)."}, labels),
 		err5: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_5xx_errors_total",
 			Help: "Requests answered 5XX (AWS/ApiGateway 5XXError)."}, labels),
+		hits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_cache_hit_count_total",
+			Help: "Requests answered from the stage's response cache (AWS/ApiGateway CacheHitCount)."}, labels),
+		misses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_apigateway_cache_miss_count_total",
+			Help: "Requests of cached methods answered from the backend (AWS/ApiGateway CacheMissCount)."}, labels),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "portico_apigateway_latency_seconds",
 			Help:    "Time from receiving a request to finishing its response (AWS/ApiGateway Latency).",
 			Buckets: latencyBuckets}, labels),
@@ -44,7 +49,7 @@ func NewMetrics(sinks *Sinks) *Metrics {
 		series:    map[[5]string]*Series{},
 		functions: newFunctionVecs(),
 	}
-	m.Registry.MustRegister(m.count, m.err4, m.err5, m.latency, m.intLat,
+	m.Registry.MustRegister(m.count, m.err4, m.err5, m.hits, m.misses, m.latency, m.intLat,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Registry.MustRegister(m.functions.collectors()...)
 	if sinks != nil {
@@ -59,6 +64,7 @@ func NewMetrics(sinks *Sinks) *Metrics {
 // Series are the resolved series of one label set: recording a request is a few atomic adds.
 type Series struct {
 	count, err4, err5 prometheus.Counter
+	hits, misses      prometheus.Counter
 	latency, intLat   prometheus.Observer
 }
 
@@ -76,6 +82,8 @@ func (m *Metrics) Series(apiID, apiName, stage, resource, method string) *Series
 		count:   m.count.WithLabelValues(l...),
 		err4:    m.err4.WithLabelValues(l...),
 		err5:    m.err5.WithLabelValues(l...),
+		hits:    m.hits.WithLabelValues(l...),
+		misses:  m.misses.WithLabelValues(l...),
 		latency: m.latency.WithLabelValues(l...),
 		intLat:  m.intLat.WithLabelValues(l...),
 	}
@@ -97,6 +105,8 @@ func (m *Metrics) Retain(keep map[*Series]bool) {
 		m.count.DeleteLabelValues(l...)
 		m.err4.DeleteLabelValues(l...)
 		m.err5.DeleteLabelValues(l...)
+		m.hits.DeleteLabelValues(l...)
+		m.misses.DeleteLabelValues(l...)
 		m.latency.DeleteLabelValues(l...)
 		m.intLat.DeleteLabelValues(l...)
 		delete(m.series, k)
@@ -111,6 +121,12 @@ func (s *Series) Observe(r *Record) {
 		s.err5.Inc()
 	case r.Status >= 400:
 		s.err4.Inc()
+	}
+	switch {
+	case r.CacheHit:
+		s.hits.Inc()
+	case r.CacheMiss:
+		s.misses.Inc()
 	}
 	s.latency.Observe(r.Latency.Seconds())
 	if r.Integrated {

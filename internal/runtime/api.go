@@ -38,6 +38,9 @@ type API struct {
 	// Observe is what the data plane attached at load to log and count this stage's requests
 	// with (access log, metric series); runtime does not look inside it.
 	Observe any
+	// ResponseCache is the stage's response cache the data plane attached at load (nil when the
+	// stage's cache cluster is off); runtime does not look inside it.
+	ResponseCache any
 }
 
 // Verb indexes a Resource's methods. ANY is the fallback slot.
@@ -93,6 +96,8 @@ type Method struct {
 	Validation *Validation
 	// Integration says how the method is answered.
 	Integration *Integration
+	// Cache says how the stage caches the method's answers (nil: it does not).
+	Cache *Cache
 }
 
 // IntegrationKind says which executor runs a method.
