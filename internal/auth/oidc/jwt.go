@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,6 +40,41 @@ type Claims struct {
 	// Values holds every claim as REST APIs present them in $context.authorizer.claims and in
 	// the proxy event's requestContext.authorizer.claims (see the package doc).
 	Values map[string]string
+
+	jsonOnce sync.Once
+	json     []byte
+}
+
+// JSON returns Values as a JSON object, keys sorted; made once, as a token's claims serve every
+// request that repeats it. The caller must not change it.
+func (c *Claims) JSON() []byte {
+	c.jsonOnce.Do(func() {
+		keys := make([]string, 0, len(c.Values))
+		for k := range c.Values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b, q bytes.Buffer
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(false) // AWS writes <, > and & as they are
+		str := func(s string) {
+			q.Reset()
+			enc.Encode(s) // a string always encodes
+			b.Write(bytes.TrimSuffix(q.Bytes(), []byte("\n")))
+		}
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			str(k)
+			b.WriteByte(':')
+			str(c.Values[k])
+		}
+		b.WriteByte('}')
+		c.json = b.Bytes()
+	})
+	return c.json
 }
 
 // token is a parsed, not yet verified, JWT.

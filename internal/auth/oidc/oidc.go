@@ -147,6 +147,34 @@ func CheckProvider(p string, pools map[string]Pool) error {
 	return err
 }
 
+// CheckPools checks a configuration's pools: each is named by a user pool ARN, a pool id or an
+// issuer URL, and points at an issuer URL Portico can fetch keys from.
+func CheckPools(pools map[string]Pool) error {
+	for name, pool := range pools {
+		switch {
+		case strings.HasPrefix(name, "arn:"):
+			if _, _, err := parsePoolARN(name); err != nil {
+				return err
+			}
+		case strings.Contains(name, "://"):
+			if err := checkURL(name); err != nil {
+				return fmt.Errorf("%w: %q: %v", ErrProvider, name, err)
+			}
+		default:
+			region, _, ok := strings.Cut(name, "_")
+			if !ok || region == "" || strings.ContainsAny(name, "/?#%:") {
+				return fmt.Errorf("%w: %q is neither a user pool ARN, a pool id nor an issuer URL", ErrProvider, name)
+			}
+		}
+		if pool.Issuer != "" {
+			if err := checkURL(pool.Issuer); err != nil {
+				return fmt.Errorf("%w: issuer of %s %q: %v", ErrProvider, name, pool.Issuer, err)
+			}
+		}
+	}
+	return nil
+}
+
 // resolve turns a provider into its issuer URL.
 func resolve(p string, pools map[string]Pool) (iss string, pool Pool, err error) {
 	if strings.HasPrefix(p, "arn:") {

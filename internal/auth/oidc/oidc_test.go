@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -372,5 +374,51 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCheckPools(t *testing.T) {
+	good := map[string]oidc.Pool{
+		"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC": {Issuer: "http://127.0.0.1:9000"},
+		"eu-west-1_Xyz":                   {Issuer: "https://login.example.com/eu", ClientIDs: []string{"web"}},
+		"https://login.example.com/realm": {ClientIDs: []string{"api"}},
+	}
+	if err := oidc.CheckPools(good); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]oidc.Pool{
+		"arn:aws:s3:::bucket":    {Issuer: "https://x.example"},
+		"pool":                   {Issuer: "https://x.example"},
+		"us-east-1_AbC":          {Issuer: "http://x.example"},
+		"http://x.example/realm": {},
+		"us-east-1_AbC/../../x":  {Issuer: "https://x.example"},
+		"eu-west-1_Q":            {Issuer: "not a url"},
+	} {
+		if err := oidc.CheckPools(map[string]oidc.Pool{name: p}); !errors.Is(err, oidc.ErrProvider) {
+			t.Errorf("%q %+v: err = %v", name, p, err)
+		}
+	}
+}
+
+// TestClaimsJSON: the proxy event's claims object is valid JSON with every claim, keys sorted.
+func TestClaimsJSON(t *testing.T) {
+	is := oidctest.NewIssuer(t)
+	v := newVerifier(newClock(), nil)
+	claims := is.Claims("id", "c")
+	claims["name"] = "A \"quoted\" <name> & more\n"
+	c, err := v.Verify(context.Background(), is.Sign(is.Keys()[0], claims), []string{is.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.JSON()
+	var got map[string]string
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if !maps.Equal(got, c.Values) {
+		t.Errorf("JSON %s, values %v", b, c.Values)
+	}
+	if !strings.Contains(string(b), `"name":"A \"quoted\" <name> & more\n"`) || !strings.HasPrefix(string(b), `{"aud":"c","auth_time":`) {
+		t.Errorf("JSON %s", b)
 	}
 }
