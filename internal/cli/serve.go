@@ -33,6 +33,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := awsIntegrationFlags(e, fs, &cfg.AWS); err != nil {
 		return err
 	}
+	tracing := traceFlags(e, fs, &cfg)
 	cfg.Region = envOr(e, "PORTICO_REGION", cfg.Region)
 	cfg.AccountID = envOr(e, "PORTICO_ACCOUNT_ID", cfg.AccountID)
 	cfg.AccessKeyID = e.getenv("PORTICO_ADMIN_ACCESS_KEY_ID")
@@ -65,6 +66,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) != 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	if err := tracing(); err != nil {
+		return err
 	}
 	cfg.MaxIntegrationTimeout, cfg.MaxPayloadBytes = *maxTimeout, *maxPayload
 	cfg.ThrottleRate, cfg.ThrottleBurst = *throttleRate, *throttleBurst

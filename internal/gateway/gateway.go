@@ -48,6 +48,8 @@ type Options struct {
 	// Metrics and AccessLogs record every request of a known stage (nil: not recorded).
 	Metrics    *observe.Metrics
 	AccessLogs *observe.Sinks
+	// Tracer exports the spans of stages with tracingEnabled (nil: no stage is traced).
+	Tracer *observe.Tracer
 	// ResponseCache makes a stage's response cache bounded by maxBytes (nil: in-process ones).
 	ResponseCache func(maxBytes int64) state.Cache
 	// Now is the clock cached entries expire by (nil: time.Now).
@@ -150,6 +152,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(rc, err)
 	}
 	g.record(rc)
+	if rc.spans != nil {
+		g.endSpans(rc)
+	}
 }
 
 // serve composes the request phases in AWS's order (rest-api-model.md §16). Phases not built
@@ -162,13 +167,14 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.resolveStage(rc); err != nil {
 		return err
 	}
+	g.startTracing(rc)
 	if err := g.matchRoute(rc); err != nil {
 		return err
 	}
 	if err := g.checkPolicy(rc); err != nil {
 		return err
 	}
-	if err := g.checkAccess(rc); err != nil {
+	if err := g.checkAccessInSpan(rc); err != nil {
 		return err
 	}
 	if err := g.checkTraffic(rc); err != nil {
@@ -187,6 +193,9 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 func (g *Gateway) integrate(rc *request) *gatewayError {
 	in := rc.method.Integration
 	rc.obs.integrationStarted(in.Kind)
+	if rc.spans != nil {
+		rc.openIntegrationSpan(in)
+	}
 	switch in.Kind {
 	case runtime.Mock:
 		return g.serveMock(rc, in)

@@ -34,6 +34,9 @@ func (g *Gateway) invoke(rc *request, in *runtime.Integration, req functions.Inv
 		return nil, errInternal, false
 	}
 	req.FunctionName = in.Lambda.Function
+	if req.TraceID == "" && rc.spans != nil {
+		req.TraceID = rc.xrayHeader(rc.spanParent())
+	}
 	if req.TraceID == "" {
 		if v := rc.r.Header["X-Amzn-Trace-Id"]; len(v) > 0 {
 			req.TraceID = v[0]
@@ -287,6 +290,9 @@ func (rc *request) addedEventHeaders() []headerValues {
 	trace := rc.r.Header["X-Amzn-Trace-Id"]
 	if len(trace) == 0 {
 		trace = []string{newTraceID(rc.start.Unix())}
+	}
+	if rc.spans != nil {
+		trace = []string{rc.xrayHeader(rc.spanParent())}
 	}
 	out := []headerValues{
 		{"X-Amzn-Trace-Id", trace},

@@ -258,6 +258,7 @@ func (rc *request) nonProxyHeader(t *runtime.HTTPTarget, hasBody bool) http.Head
 	} else {
 		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
 	}
+	rc.propagateTrace(h)
 	if hasBody {
 		if ct := rc.r.Header["Content-Type"]; len(ct) > 0 {
 			h["Content-Type"] = ct

@@ -16,15 +16,24 @@ import (
 type telemetry struct {
 	stage   observe.Stage
 	methods map[*runtime.Method]*observe.Series
+	// tracer is set when the stage has tracingEnabled (trace.go); apiName names its spans.
+	tracer  *observe.Tracer
+	apiName string
 }
 
 // attachTelemetry resolves the stage's access log and metric series into api.Observe. A
 // destination that cannot be opened is logged and the stage's lines go to the default sink.
 func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord, st *model.StageRecord) {
-	if g.opts.Metrics == nil && g.opts.AccessLogs == nil {
+	if g.opts.Metrics == nil && g.opts.AccessLogs == nil && g.opts.Tracer == nil {
 		return
 	}
 	t := &telemetry{}
+	if g.opts.Tracer != nil && st.Stage.TracingEnabled {
+		t.tracer, t.apiName = g.opts.Tracer, api.ID
+		if rec.Snapshot != nil && rec.Snapshot.RestApi.Name != "" {
+			t.apiName = rec.Snapshot.RestApi.Name
+		}
+	}
 	if als := st.Stage.AccessLogSettings; g.opts.AccessLogs != nil && als != nil && als.Format != "" {
 		sink, err := g.opts.AccessLogs.For(als.DestinationArn)
 		if err != nil {
@@ -131,7 +140,7 @@ func (o *observation) integrationAnswered(status int) {
 
 // observing routes rc's writes through its observation when the gateway records requests.
 func (g *Gateway) observing(rc *request) {
-	if g.opts.Metrics != nil || g.opts.AccessLogs != nil {
+	if g.opts.Metrics != nil || g.opts.AccessLogs != nil || g.opts.Tracer != nil {
 		rc.obs.ResponseWriter = rc.w
 		rc.w = &rc.obs
 	}
@@ -179,7 +188,7 @@ func (g *Gateway) record(rc *request) {
 		r.Path = "/" + rc.api.Stage + rc.path
 		r.SourceIP = clientIP(rc.r)
 		r.UserAgent = rc.r.UserAgent()
-		r.XrayTraceID = rc.r.Header.Get("X-Amzn-Trace-Id")
+		r.XrayTraceID = rc.xrayTraceID()
 	}
 	if rc.resource != nil {
 		r.ResourceID, r.ResourcePath = rc.resource.ID, rc.resource.Path

@@ -197,6 +197,7 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	if _, ok := h["X-Amzn-Trace-Id"]; !ok {
 		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
 	}
+	rc.propagateTrace(h)
 	for i, p := range t.Headers {
 		if mapped[i].ok {
 			h[p.Name] = []string{mapped[i].v}

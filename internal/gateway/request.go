@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/integration/httpproxy"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
@@ -53,6 +54,10 @@ type request struct {
 	obs observation
 	// cache says whether the response cache answered (cache.go).
 	cache cacheOutcome
+	// spans is the request's OpenTelemetry trace and intSpan its integration span (trace.go);
+	// nil when its stage is not traced.
+	spans   *observe.Trace
+	intSpan *observe.Span
 }
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}

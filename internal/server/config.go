@@ -48,6 +48,15 @@ type Config struct {
 	// is a function's limit of simultaneous invocations when it reserves none.
 	FunctionIdleTimeout time.Duration
 	FunctionConcurrency int
+
+	// OTLPEndpoint is the OTLP/HTTP traces URL that spans of stages with tracingEnabled are
+	// exported to ("": tracing is off), with OTLPHeaders; ServiceName is their service.name
+	// ("portico" when empty); TraceBatchInterval how long spans gather before an export (1s
+	// when zero).
+	OTLPEndpoint       string
+	OTLPHeaders        map[string]string
+	ServiceName        string
+	TraceBatchInterval time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.

@@ -6,12 +6,13 @@ import (
 
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/lambdaapi"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/store"
 )
 
 // openFunctions starts the functions runtime: definitions from the store, code and logs in the
 // data directory, the Runtime API on a loopback port of its own.
-func openFunctions(cfg Config, st store.Store, log *slog.Logger) (*functions.Runtime, error) {
+func openFunctions(cfg Config, st store.Store, log *slog.Logger, m *observe.Metrics) (*functions.Runtime, error) {
 	return functions.New(st, functions.Options{
 		DataDir:   cfg.DataDir,
 		Region:    cfg.Region,
@@ -20,6 +21,7 @@ func openFunctions(cfg Config, st store.Store, log *slog.Logger) (*functions.Run
 		// Zero values (a Config not made from Defaults) take the runtime's own defaults.
 		IdleTimeout:    cfg.FunctionIdleTimeout,
 		MaxConcurrency: cfg.FunctionConcurrency,
+		Meter:          functionMeter{m},
 	})
 }
 

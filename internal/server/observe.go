@@ -27,6 +27,8 @@ type observability struct {
 	sinks   *observe.Sinks
 	metrics *observe.Metrics
 	audit   *audit.Log
+	// tracer exports the spans of traced stages (nil: no OTLP endpoint is configured).
+	tracer *observe.Tracer
 }
 
 // openObservability opens the audit log in the data directory and the access log sinks:
@@ -76,6 +78,9 @@ func (o *observability) close() error {
 	err := o.sinks.Close()
 	if aerr := o.audit.Close(); err == nil {
 		err = aerr
+	}
+	if o.tracer != nil {
+		o.tracer.Close()
 	}
 	return err
 }

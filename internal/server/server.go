@@ -67,12 +67,13 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	obs.tracer = openTracer(cfg, obs.metrics, log)
 	st, err := bolt.Open(cfg.DataDir)
 	if err != nil {
 		obs.close()
 		return nil, err
 	}
-	fr, err := openFunctions(cfg, st, log)
+	fr, err := openFunctions(cfg, st, log, obs.metrics)
 	if err != nil {
 		st.Close()
 		obs.close()
@@ -88,6 +89,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	gw, err := gateway.New(st, gateway.Options{
 		Metrics:               obs.metrics,
 		AccessLogs:            obs.sinks,
+		Tracer:                obs.tracer,
 		Functions:             invoker,
 		AWS:                   cfg.AWS.services(),
 		Region:                cfg.Region,
