@@ -38,6 +38,8 @@ type Options struct {
 	// which GetAccount reports (zero: AWS's 10,000 per second and 5,000).
 	ThrottleRate  float64
 	ThrottleBurst int64
+	// Caches empties stages' response caches for FlushStageCache (nil: nothing is flushed).
+	Caches CacheFlusher
 }
 
 // maxBody bounds a request body. AWS accepts import documents of up to 6 MB; 10 MB leaves

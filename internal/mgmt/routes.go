@@ -115,6 +115,7 @@ var routes = []route{
 	op("GET", "/restapis/{api}/stages/{stage}", (*server).getStage),
 	op("PATCH", "/restapis/{api}/stages/{stage}", (*server).updateStage),
 	op("DELETE", "/restapis/{api}/stages/{stage}", (*server).deleteStage),
+	op("DELETE", "/restapis/{api}/stages/{stage}/cache/data", (*server).flushStageCache),
 	op("GET", "/restapis/{api}/stages/{stage}/exports/{type}", (*server).getExport),
 
 	op("POST", "/restapis/{api}/models", (*server).createModel),

@@ -120,6 +120,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
+		Caches:                gw,
 	}), obs.audit, log))
 	closeLambdaAPI := mountLambdaAPI(adminMux, fr, cfg, creds, log)
 
