@@ -6,7 +6,7 @@
 // botocore accept both forms) and a "position" only while more items follow. A position is an
 // opaque token naming the first item of the next page; limit defaults to 25, at most 500.
 //
-// mgmt imports the model, the store, openapi, auth/sigv4, and auth/policy and validate (to refuse
+// mgmt imports the model, the store, certs, openapi, auth/sigv4, and auth/policy and validate (to refuse
 // a resource policy or a model the data plane could not use); it must never import the data
 // plane (runtime, pipeline, integrations) or the server that assembles it. WithAudit (audit.go)
 // records every changing call through observe/audit.
@@ -40,6 +40,8 @@ type Options struct {
 	ThrottleBurst int64
 	// Caches empties stages' response caches for FlushStageCache (nil: nothing is flushed).
 	Caches CacheFlusher
+	// CertDir is where custom domains' certificates and truststores are found (package certs).
+	CertDir string
 }
 
 // maxBody bounds a request body. AWS accepts import documents of up to 6 MB; 10 MB leaves

@@ -66,6 +66,23 @@ var routes = []route{
 	op("GET", "/usageplans/{plan}/usage", (*server).getUsage),
 	op("PATCH", "/usageplans/{plan}/keys/{key}/usage", (*server).updateUsage),
 
+	op("POST", "/domainnames", (*server).createDomainName),
+	op("GET", "/domainnames", (*server).getDomainNames),
+	op("GET", "/domainnames/{domain}", (*server).getDomainName),
+	op("PATCH", "/domainnames/{domain}", (*server).updateDomainName),
+	op("DELETE", "/domainnames/{domain}", (*server).deleteDomainName),
+	op("POST", "/domainnames/{domain}/basepathmappings", (*server).createBasePathMapping),
+	op("GET", "/domainnames/{domain}/basepathmappings", (*server).getBasePathMappings),
+	op("GET", "/domainnames/{domain}/basepathmappings/{basepath}", (*server).getBasePathMapping),
+	op("PATCH", "/domainnames/{domain}/basepathmappings/{basepath}", (*server).updateBasePathMapping),
+	op("DELETE", "/domainnames/{domain}/basepathmappings/{basepath}", (*server).deleteBasePathMapping),
+
+	op("POST", "/clientcertificates", (*server).generateClientCertificate),
+	op("GET", "/clientcertificates", (*server).getClientCertificates),
+	op("GET", "/clientcertificates/{cert}", (*server).getClientCertificate),
+	op("PATCH", "/clientcertificates/{cert}", (*server).updateClientCertificate),
+	op("DELETE", "/clientcertificates/{cert}", (*server).deleteClientCertificate),
+
 	op("GET", "/tags/{arn}", (*server).getTags),
 	op("PUT", "/tags/{arn}", (*server).tagResource),
 	op("DELETE", "/tags/{arn}", (*server).untagResource),

@@ -374,7 +374,15 @@ func stageRules(tx store.Tx, apiID string, st *model.Stage) []patchRule {
 			st.CacheClusterSize = p.value
 			return nil
 		}},
-		replaceString("/clientCertificateId", &st.ClientCertificateId),
+		{path: "/clientCertificateId", ops: replaceOnly, apply: func(p patch) error {
+			if p.value != "" {
+				if _, err := loadClientCert(tx, p.value); err != nil {
+					return badRequest("Invalid client certificate identifier specified")
+				}
+			}
+			st.ClientCertificateId = p.value
+			return nil
+		}},
 		replaceString("/documentationVersion", &st.DocumentationVersion),
 		{path: "/accessLogSettings/destinationArn", ops: replaceOnly, apply: func(p patch) error {
 			accessLog().DestinationArn = p.value

@@ -24,10 +24,15 @@ const (
 	KindUsagePlanKey Kind = "usageplankeys" // key: planId/keyId → model.UsagePlanKey
 	KindUsage        Kind = "usage"         // key: planId/keyId → model.UsageRecord
 	KindFunction     Kind = "functions"     // key: function name → functions.Function
+
+	KindDomainName        Kind = "domainnames"        // key: domain name → model.DomainName
+	KindBasePathMapping   Kind = "basepathmappings"   // key: domainName/basePath → model.BasePathMapping
+	KindClientCertificate Kind = "clientcertificates" // key: id → model.ClientCertificateRecord
 )
 
 // Kinds lists every kind; implementations create one collection each.
-var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage, KindFunction}
+var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage, KindFunction,
+	KindDomainName, KindBasePathMapping, KindClientCertificate}
 
 // ErrNotFound is returned by Get when no document has the key.
 var ErrNotFound = errors.New("store: document not found")
