@@ -43,6 +43,8 @@ type Claims struct {
 
 	jsonOnce sync.Once
 	json     []byte
+	// clientIDs holds ClientID, so the audience check can range over it without allocating.
+	clientIDs [1]string
 }
 
 // JSON returns Values as a JSON object, keys sorted; made once, as a token's claims serve every
@@ -190,6 +192,7 @@ func parseClaims(b []byte) (*Claims, error) {
 	c.Subject = str("sub")
 	c.TokenUse = str("token_use")
 	c.ClientID = str("client_id")
+	c.clientIDs[0] = c.ClientID
 	c.Expires = date("exp")
 	c.NotBefore = date("nbf")
 	c.IssuedAt = date("iat")

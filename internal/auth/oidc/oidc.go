@@ -403,7 +403,7 @@ func checkAudience(c *Claims, use string, clientIDs []string) error {
 	case use == "id":
 		got = c.Audience
 	case c.ClientID != "":
-		got = []string{c.ClientID}
+		got = c.clientIDs[:]
 	case c.TokenUse == "":
 		got = c.Audience
 	}
