@@ -275,21 +275,27 @@ func (p *poster) Write(b []byte) (int, error) {
 type rotating struct {
 	path string
 	max  int64
+	perm os.FileMode
 	f    *os.File
 	size int64
 }
 
 func openRotating(path string, max int64) (*rotating, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return openRotatingMode(path, max, 0o644)
+}
+
+// openRotatingMode opens a rotating file whose files are created with perm.
+func openRotatingMode(path string, max int64, perm os.FileMode) (*rotating, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, perm)
 	if err != nil {
-		return nil, fmt.Errorf("access log file: %w", err)
+		return nil, fmt.Errorf("log file: %w", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("access log file: %w", err)
+		return nil, fmt.Errorf("log file: %w", err)
 	}
-	return &rotating{path: path, max: max, f: f, size: fi.Size()}, nil
+	return &rotating{path: path, max: max, perm: perm, f: f, size: fi.Size()}, nil
 }
 
 func (r *rotating) Write(b []byte) (int, error) {
@@ -311,7 +317,7 @@ func (r *rotating) rotate() error {
 	if os.Rename(r.path, r.path+".1") != nil {
 		flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
-	f, err := os.OpenFile(r.path, flag, 0o644)
+	f, err := os.OpenFile(r.path, flag, r.perm)
 	if err != nil {
 		return err
 	}
