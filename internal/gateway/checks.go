@@ -122,6 +122,7 @@ func (g *Gateway) validateRequest(rc *request) *gatewayError {
 	if missing != nil {
 		msg := validate.MissingMessage(missing)
 		rc.validationError = msg
+		rc.exec.Log(msg)
 		return &gatewayError{typ: runtime.BadRequestParameters, message: msg}
 	}
 	if v.Body == nil {
@@ -143,6 +144,10 @@ func (g *Gateway) validateRequest(rc *request) *gatewayError {
 	rc.body = &rc.bodyBuf
 	if detail, ok := bv.Validate(body); !ok {
 		rc.validationError = detail
+		if rc.exec != nil {
+			rc.exec.Log("Request body does not match model schema for content type " +
+				runtime.MediaType(rc.r.Header.Get("Content-Type")) + ": " + detail)
+		}
 		g.log.Debug("request body does not match model schema", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "contentType", runtime.MediaType(rc.r.Header.Get("Content-Type")),
 			"detail", detail, "requestId", rc.requestID)

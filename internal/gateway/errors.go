@@ -92,6 +92,7 @@ func (g *Gateway) writeError(rc *request, e *gatewayError) {
 		h["Content-Type"] = []string{contentType}
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	rc.traceGatewayResponse(e, status, body, h)
 	rc.w.WriteHeader(status)
 	if rc.r.Method != http.MethodHead {
 		rc.w.Write(body)

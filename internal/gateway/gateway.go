@@ -48,6 +48,9 @@ type Options struct {
 	// Metrics and AccessLogs record every request of a known stage (nil: not recorded).
 	Metrics    *observe.Metrics
 	AccessLogs *observe.Sinks
+	// ExecLogs receives the execution log lines of stages whose methodSettings turn
+	// loggingLevel on (nil: not kept).
+	ExecLogs *observe.ExecLog
 	// Tracer exports the spans of stages with tracingEnabled (nil: no stage is traced).
 	Tracer *observe.Tracer
 	// ResponseCache makes a stage's response cache bounded by maxBytes (nil: in-process ones).
@@ -167,17 +170,22 @@ func (g *Gateway) serve(rc *request) *gatewayError {
 	if err := g.resolveStage(rc); err != nil {
 		return err
 	}
+	g.traceStage(rc)
 	g.startTracing(rc)
 	if err := g.matchRoute(rc); err != nil {
 		return err
 	}
+	g.traceMethod(rc)
 	if err := g.checkPolicy(rc); err != nil {
 		return err
 	}
 	if err := g.checkAccessInSpan(rc); err != nil {
 		return err
 	}
-	if err := g.checkTraffic(rc); err != nil {
+	if err := rc.traceTraffic(g.checkTraffic(rc)); err != nil {
+		return err
+	}
+	if err := g.traceRequest(rc); err != nil {
 		return err
 	}
 	if err := g.validateRequest(rc); err != nil {
@@ -210,6 +218,9 @@ func (g *Gateway) integrate(rc *request) *gatewayError {
 	case runtime.AWSService:
 		return g.serveAWSService(rc, in)
 	default:
+		if rc.exec != nil {
+			rc.exec.Log("Execution failed due to configuration error: " + in.Reason)
+		}
 		g.log.Error("integration cannot run", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "reason", in.Reason, "requestId", rc.requestID)
 		return errInternal

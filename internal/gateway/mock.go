@@ -32,6 +32,7 @@ func (g *Gateway) mockStatus(rc *request, in *runtime.Integration) (int, *gatewa
 			}
 		}
 		if t.MockErr != nil {
+			rc.exec.Log(mockStatusFailure)
 			g.log.Error("MOCK request template cannot be used", "api", rc.api.ID, "stage", rc.api.Stage,
 				"resource", rc.resource.Path, "method", rc.r.Method, "contentType", t.ContentType, "error", t.MockErr,
 				"requestId", rc.requestID)
@@ -45,12 +46,16 @@ func (g *Gateway) mockStatus(rc *request, in *runtime.Integration) (int, *gatewa
 	}
 	status, err := mock.ParseStatus(payload)
 	if err != nil {
+		rc.exec.Log(mockStatusFailure)
 		g.log.Error("MOCK integration payload names no statusCode", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "error", err, "requestId", rc.requestID)
 		return 0, errInternal
 	}
 	return status, nil
 }
+
+// mockStatusFailure is AWS's execution log line for a MOCK payload without a statusCode.
+const mockStatusFailure = "Execution failed due to configuration error: Unable to parse statusCode. It should be an integer that is defined in the request template."
 
 var statusTexts = func() (s [600]string) {
 	for i := 100; i < 600; i++ {

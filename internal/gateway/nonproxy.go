@@ -126,6 +126,9 @@ func (g *Gateway) exchange(rc *request, in *runtime.Integration, req *httpproxy.
 	if len(payload) > 0 {
 		req.Body, req.ContentLength = bytes.NewReader(payload), int64(len(payload))
 	}
+	if rc.exec != nil {
+		rc.traceEndpointRequest(req.Scheme+"://"+req.Host+req.RequestURI, req.Header, payload)
+	}
 	deadline := time.Now().Add(in.Timeout)
 	resp, err := g.upstream.Do(rc.r.Context(), req)
 	if err != nil {
@@ -135,6 +138,7 @@ func (g *Gateway) exchange(rc *request, in *runtime.Integration, req *httpproxy.
 		case rc.r.Context().Err() != nil:
 			return nil // the client is gone; there is no one to answer
 		}
+		rc.exec.Log("Execution failed due to configuration error: Invalid endpoint address")
 		g.log.Warn("execution failed due to configuration error: invalid endpoint address", append([]any{
 			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method},
 			append(logAttrs, "error", err, "requestId", rc.requestID)...)...)
@@ -147,6 +151,9 @@ func (g *Gateway) exchange(rc *request, in *runtime.Integration, req *httpproxy.
 	}
 	if gerr != nil {
 		return gerr
+	}
+	if rc.exec != nil {
+		rc.traceEndpointResponse(resp.StatusCode, resp.Header, body)
 	}
 	return g.respond(rc, in, &integrationResult{status: resp.StatusCode, header: resp.Header, body: body})
 }
@@ -311,12 +318,14 @@ func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integration
 	}
 	ir := in.Select(selection)
 	if ir == nil {
+		rc.exec.Log("Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: " + statusText(res.status))
 		g.log.Error("no match for output mapping and no default output mapping configured",
 			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method,
 			"status", res.status, "requestId", rc.requestID)
 		return errInternal
 	}
 	if !ir.HasMethodResponse {
+		rc.exec.Log("Execution failed due to configuration error: Output mapping refers to an invalid method response: " + statusText(ir.StatusCode))
 		g.log.Error("integration response has no method response", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "statusCode", ir.StatusCode, "requestId", rc.requestID)
 		return errInternal
@@ -368,6 +377,9 @@ func (g *Gateway) respond(rc *request, in *runtime.Integration, res *integration
 		h["Content-Type"] = contentType
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if rc.exec != nil {
+		rc.traceMethodResponse(body, h)
+	}
 	rc.w.WriteHeader(status)
 	if rc.r.Method != http.MethodHead {
 		rc.w.Write(body)

@@ -16,6 +16,7 @@ import (
 type telemetry struct {
 	stage   observe.Stage
 	methods map[*runtime.Method]*observe.Series
+	exec    execSettings
 	// tracer is set when the stage has tracingEnabled (trace.go); apiName names its spans.
 	tracer  *observe.Tracer
 	apiName string
@@ -24,7 +25,7 @@ type telemetry struct {
 // attachTelemetry resolves the stage's access log and metric series into api.Observe. A
 // destination that cannot be opened is logged and the stage's lines go to the default sink.
 func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord, st *model.StageRecord) {
-	if g.opts.Metrics == nil && g.opts.AccessLogs == nil && g.opts.Tracer == nil {
+	if g.opts.Metrics == nil && g.opts.AccessLogs == nil && g.opts.ExecLogs == nil && g.opts.Tracer == nil {
 		return
 	}
 	t := &telemetry{}
@@ -33,6 +34,9 @@ func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord,
 		if rec.Snapshot != nil && rec.Snapshot.RestApi.Name != "" {
 			t.apiName = rec.Snapshot.RestApi.Name
 		}
+	}
+	if g.opts.ExecLogs != nil {
+		t.exec = resolveExec(api, st.Stage.MethodSettings)
 	}
 	if als := st.Stage.AccessLogSettings; g.opts.AccessLogs != nil && als != nil && als.Format != "" {
 		sink, err := g.opts.AccessLogs.For(als.DestinationArn)
@@ -140,7 +144,7 @@ func (o *observation) integrationAnswered(status int) {
 
 // observing routes rc's writes through its observation when the gateway records requests.
 func (g *Gateway) observing(rc *request) {
-	if g.opts.Metrics != nil || g.opts.AccessLogs != nil || g.opts.Tracer != nil {
+	if g.opts.Metrics != nil || g.opts.AccessLogs != nil || g.opts.ExecLogs != nil || g.opts.Tracer != nil {
 		rc.obs.ResponseWriter = rc.w
 		rc.w = &rc.obs
 	}
@@ -155,6 +159,9 @@ func (g *Gateway) record(rc *request) {
 	t, _ := rc.api.Observe.(*telemetry)
 	if t == nil {
 		return
+	}
+	if rc.exec != nil {
+		g.recordTrace(rc)
 	}
 	end := time.Now()
 	o := &rc.obs

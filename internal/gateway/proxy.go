@@ -55,6 +55,10 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 	if r.ContentLength != 0 {
 		req.Body, req.ContentLength = rc.body, r.ContentLength
 	}
+	if rc.exec != nil {
+		// With dataTrace, traceRequest has read the body whole.
+		rc.traceEndpointRequest(req.Scheme+"://"+req.Host+req.RequestURI, req.Header, rc.reqBody)
+	}
 	resp, err := g.upstream.Do(r.Context(), req)
 	if rc.body.tripped {
 		if err == nil {
@@ -69,6 +73,7 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 		case r.Context().Err() != nil:
 			return nil // the client is gone; there is no one to answer
 		}
+		rc.exec.Log("Execution failed due to configuration error: Invalid endpoint address")
 		g.log.Warn("execution failed due to configuration error: invalid endpoint address",
 			"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path, "host", t.Host,
 			"error", err, "requestId", rc.requestID)
@@ -95,15 +100,24 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = jsonContentType
 	}
+	if rc.exec != nil {
+		rc.traceEndpointResponse(resp.StatusCode, resp.Header, nil)
+	}
 	rc.w.WriteHeader(resp.StatusCode)
 	if r.Method == http.MethodHead {
+		rc.traceProxyBody(nil, h)
 		return nil
 	}
+	// With dataTrace, the first bytes streamed are kept for the log (AWS logs 1,024 of them).
+	var seen []byte
 	bp := bufPool.Get().(*[]byte)
 	buf := *bp
 	for {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
+			if rc.exec.Data() && len(seen) <= maxExecBody {
+				seen = append(seen, buf[:min(n, maxExecBody+1-len(seen))]...)
+			}
 			if _, werr := rc.w.Write(buf[:n]); werr != nil {
 				break
 			}
@@ -113,6 +127,7 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 		}
 	}
 	bufPool.Put(bp)
+	rc.traceProxyBody(seen, h)
 	return nil
 }
 

@@ -52,6 +52,9 @@ type request struct {
 	tmplReq *awsvtl.Request
 	// obs is what the access log and metrics record of the request (observe.go).
 	obs observation
+	// exec gathers the request's execution log lines (execlog.go); nil when its stage does
+	// not log.
+	exec *execTrace
 	// cache says whether the response cache answered (cache.go).
 	cache cacheOutcome
 	// spans is the request's OpenTelemetry trace and intSpan its integration span (trace.go);

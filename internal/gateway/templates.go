@@ -90,6 +90,9 @@ func (g *Gateway) render(rc *request, t *vtl.Template, body []byte, isRequest bo
 			}
 			return nil, &gatewayError{typ: runtime.BadRequestBody, message: msg}
 		}
+		if rc.exec != nil {
+			rc.exec.Log("Execution failed due to configuration error: Unable to transform " + map[bool]string{true: "request", false: "response"}[isRequest] + ": " + err.Error())
+		}
 		g.log.Error("execution failed due to a mapping template error", "api", rc.api.ID, "stage", rc.api.Stage,
 			"resource", rc.resource.Path, "method", rc.r.Method, "template", t.Name(), "error", err,
 			"requestId", rc.requestID)
