@@ -17,9 +17,10 @@ type telemetry struct {
 	stage   observe.Stage
 	methods map[*runtime.Method]*observe.Series
 	exec    execSettings
-	// tracer is set when the stage has tracingEnabled (trace.go); apiName names its spans.
+	// tracer is set when the stage has tracingEnabled (trace.go); segment, "{apiName}/{stage}"
+	// as X-Ray names it, is the name of its requests' spans.
 	tracer  *observe.Tracer
-	apiName string
+	segment string
 }
 
 // attachTelemetry resolves the stage's access log and metric series into api.Observe. A
@@ -30,10 +31,11 @@ func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord,
 	}
 	t := &telemetry{}
 	if g.opts.Tracer != nil && st.Stage.TracingEnabled {
-		t.tracer, t.apiName = g.opts.Tracer, api.ID
+		name := api.ID
 		if rec.Snapshot != nil && rec.Snapshot.RestApi.Name != "" {
-			t.apiName = rec.Snapshot.RestApi.Name
+			name = rec.Snapshot.RestApi.Name
 		}
+		t.tracer, t.segment = g.opts.Tracer, name+"/"+api.Stage
 	}
 	if g.opts.ExecLogs != nil {
 		t.exec = resolveExec(api, st.Stage.MethodSettings)

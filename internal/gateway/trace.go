@@ -141,9 +141,9 @@ func (g *Gateway) endSpans(rc *request) {
 			}
 		}
 	}
-	name := rc.api.ID + "/" + rc.api.Stage
-	if t, _ := rc.api.Observe.(*telemetry); t != nil && t.apiName != "" {
-		name = t.apiName + "/" + rc.api.Stage
+	name := ""
+	if t, _ := rc.api.Observe.(*telemetry); t != nil {
+		name = t.segment
 	}
 	s := tr.AddRoot(name, rc.start)
 	if s == nil {

@@ -65,10 +65,10 @@ func traceDoc(backendHost string) *model.APIDoc {
 	return doc
 }
 
-// deployTraced deploys doc as stage "traced" (tracingEnabled) and stage "plain" (not).
-func (e *env) deployTraced(doc *model.APIDoc) {
-	e.t.Helper()
-	err := e.st.Update(func(tx store.Tx) error {
+// putTraced stores doc deployed as stage "traced" (tracingEnabled) and stage "plain" (not).
+func putTraced(tb testing.TB, st store.Store, doc *model.APIDoc) {
+	tb.Helper()
+	err := st.Update(func(tx store.Tx) error {
 		if err := tx.Put(store.KindRestAPI, doc.RestApi.Id, doc); err != nil {
 			return err
 		}
@@ -87,8 +87,14 @@ func (e *env) deployTraced(doc *model.APIDoc) {
 		return nil
 	})
 	if err != nil {
-		e.t.Fatal(err)
+		tb.Fatal(err)
 	}
+}
+
+// deployTraced deploys doc with putTraced and waits until the gateway serves both stages.
+func (e *env) deployTraced(doc *model.APIDoc) {
+	e.t.Helper()
+	putTraced(e.t, e.st, doc)
 	e.waitFor(func() bool {
 		return e.gw.table.Lookup(doc.RestApi.Id, "traced") != nil && e.gw.table.Lookup(doc.RestApi.Id, "plain") != nil
 	})

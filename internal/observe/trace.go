@@ -96,9 +96,10 @@ func (tr *Trace) Add(name string, kind SpanKind, parent SpanID, start time.Time)
 	if tr.n == maxSpans {
 		return nil
 	}
+	// A pooled trace's spans were cleared when it was released: set only what differs.
 	s := &tr.spans[tr.n]
 	tr.n++
-	*s = Span{ID: newSpanID(), Parent: parent, Name: name, Kind: kind, Start: start}
+	s.ID, s.Parent, s.Name, s.Kind, s.Start = newSpanID(), parent, name, kind, start
 	return s
 }
 
@@ -228,11 +229,11 @@ func (t *Tracer) Start(start time.Time, parent SpanContext, ok bool) *Trace {
 	return tr
 }
 
+// release clears what tr used (not the whole value: most of its spans were never touched)
+// and pools it.
 func (t *Tracer) release(tr *Trace) {
-	for i := range tr.spans[:tr.n] {
-		tr.spans[i] = Span{}
-	}
-	*tr = Trace{tracer: t}
+	clear(tr.spans[:tr.n])
+	tr.n, tr.ID, tr.Remote, tr.Root, tr.Sampled, tr.State = 0, TraceID{}, SpanID{}, SpanID{}, false, ""
 	t.pool.Put(tr)
 }
 
