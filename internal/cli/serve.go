@@ -28,6 +28,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fnIdle := fs.Duration("function-idle-timeout", cfg.FunctionIdleTimeout, "how long an idle function worker is kept warm (PORTICO_FUNCTION_IDLE_TIMEOUT)")
 	fnConc := fs.Int64("function-concurrency", int64(cfg.FunctionConcurrency), "a function's simultaneous invocations when it reserves none (PORTICO_FUNCTION_CONCURRENCY)")
 	fs.StringVar(&cfg.AccessLog, "access-log", envOr(e, "PORTICO_ACCESS_LOG", cfg.AccessLog), "where stage access logs go when their destinationArn names no file:// sink: stdout, stderr or file://PATH (PORTICO_ACCESS_LOG)")
+	tlsFiles := tlsFlags(e, fs, &cfg)
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
 	logLevel := fs.String("log-level", envOr(e, "PORTICO_LOG_LEVEL", "info"), "debug, info, warn or error (PORTICO_LOG_LEVEL)")
 	if err := awsIntegrationFlags(e, fs, &cfg.AWS); err != nil {
@@ -71,6 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.MaxIntegrationTimeout, cfg.MaxPayloadBytes = *maxTimeout, *maxPayload
+	tlsFiles()
 	cfg.ThrottleRate, cfg.ThrottleBurst = *throttleRate, *throttleBurst
 	if cfg.ThrottleRate <= 0 || cfg.ThrottleBurst < 1 {
 		return fmt.Errorf("%w: --throttle-rate must be positive and --throttle-burst at least 1", errUsage)

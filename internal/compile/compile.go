@@ -63,6 +63,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		Routes:             runtime.NewTree(doc.RestApi.RootResourceId),
 		APIKeySource:       doc.RestApi.ApiKeySource,
 	}
+	api.ClientCertificateID = stage.Stage.ClientCertificateId
 	chk := newChecks(rec.APIID, doc)
 	pol, err := chk.policy()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/compile"
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/observe"
@@ -30,6 +31,9 @@ type Options struct {
 	// Upstream sends HTTP_PROXY requests (nil: a default client).
 	Upstream *httpproxy.Client
 	Logger   *slog.Logger
+
+	// Domains are the custom domain names and client certificates (nil: none).
+	Domains *domain.Set
 
 	// Functions invokes the functions of Lambda integrations (nil: they answer 500).
 	Functions functions.Invoker

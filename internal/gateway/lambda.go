@@ -341,7 +341,11 @@ func (rc *request) appendRequestContext(b []byte) []byte {
 	b = orNull(b, "apiKey", rc.apiKey)
 	b = append(b, ',')
 	b = orNull(b, "apiKeyId", rc.apiKeyID)
-	b = append(b, `,"caller":null,"cognitoAuthenticationProvider":null,"cognitoAuthenticationType":null,`+
+	b = append(b, `,"caller":null,`...)
+	if rc.clientCert != nil {
+		b = append(rc.appendClientCert(b), ',')
+	}
+	b = append(b, `"cognitoAuthenticationProvider":null,"cognitoAuthenticationType":null,`+
 		`"cognitoIdentityId":null,"cognitoIdentityPoolId":null,"principalOrgId":null,`...)
 	b = str(b, "sourceIp", clientIP(rc.r))
 	b = append(b, `,"user":null,`...)

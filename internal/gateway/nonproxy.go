@@ -130,7 +130,7 @@ func (g *Gateway) exchange(rc *request, in *runtime.Integration, req *httpproxy.
 		rc.traceEndpointRequest(req.Scheme+"://"+req.Host+req.RequestURI, req.Header, payload)
 	}
 	deadline := time.Now().Add(in.Timeout)
-	resp, err := g.upstream.Do(rc.r.Context(), req)
+	resp, err := g.upstreamFor(rc).Do(rc.r.Context(), req)
 	if err != nil {
 		switch {
 		case errors.Is(err, httpproxy.ErrTimeout):

@@ -33,6 +33,11 @@ func (g *Gateway) resolveStage(rc *request) *gatewayError {
 	if id, ok := g.hostAPI(r.Host); ok {
 		apiID = id
 		stage, rc.path = splitSegment(raw)
+	} else if d := g.customDomain(r.Host); d != nil {
+		var err *gatewayError
+		if apiID, stage, err = g.routeDomain(rc, d, raw); err != nil {
+			return err
+		}
 	} else if rest, ok := strings.CutPrefix(raw, "/restapis"); ok {
 		apiID, rest = splitSegment(rest)
 		stage, rest = splitSegment(rest)
@@ -48,7 +53,7 @@ func (g *Gateway) resolveStage(rc *request) *gatewayError {
 		return errForbidden
 	}
 	api := g.table.Lookup(apiID, stage)
-	if api == nil || api.ExecuteAPIDisabled {
+	if api == nil || (api.ExecuteAPIDisabled && rc.domain == nil) {
 		return errForbidden
 	}
 	rc.api = api

@@ -59,7 +59,7 @@ func (g *Gateway) serveHTTPProxy(rc *request, in *runtime.Integration) *gatewayE
 		// With dataTrace, traceRequest has read the body whole.
 		rc.traceEndpointRequest(req.Scheme+"://"+req.Host+req.RequestURI, req.Header, rc.reqBody)
 	}
-	resp, err := g.upstream.Do(r.Context(), req)
+	resp, err := g.upstreamFor(rc).Do(r.Context(), req)
 	if rc.body.tripped {
 		if err == nil {
 			resp.Body.Close()

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
@@ -40,6 +42,10 @@ type request struct {
 	upstream httpproxy.Request
 	// validationError is $context.error.validationErrorString: why request validation failed.
 	validationError string
+	// domain is the custom domain the request came through (nil: an invoke URL); clientCert
+	// is the client's certificate when the domain requires mutual TLS.
+	domain     *domain.Domain
+	clientCert *x509.Certificate
 	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
 	apiKey, apiKeyID string
 

@@ -22,6 +22,8 @@ type Record struct {
 	ErrorMessage, ErrorType string
 	ValidationError         string
 	XrayTraceID             string
+	// ClientCert is $context.identity.clientCert.* of a mutual TLS request (nil otherwise).
+	ClientCert *ClientCert
 
 	Start          time.Time
 	Status         int
@@ -71,9 +73,22 @@ const (
 	fIntegrationLatency
 	fIntegrationStatus
 	fXrayTraceID
+	fClientCertPem
+	fClientSubjectDN
+	fClientIssuerDN
+	fClientSerialNumber
+	fClientNotBefore
+	fClientNotAfter
 )
 
 var fieldNames = map[string]field{
+	"identity.clientCert.clientCertPem":      fClientCertPem,
+	"identity.clientCert.subjectDN":          fClientSubjectDN,
+	"identity.clientCert.issuerDN":           fClientIssuerDN,
+	"identity.clientCert.serialNumber":       fClientSerialNumber,
+	"identity.clientCert.validity.notBefore": fClientNotBefore,
+	"identity.clientCert.validity.notAfter":  fClientNotAfter,
+
 	"accountId":                   fAccountID,
 	"apiId":                       fAPIID,
 	"deploymentId":                fDeploymentID,
@@ -255,7 +270,28 @@ func (r *Record) str(ref field) string {
 	case fXrayTraceID:
 		return r.XrayTraceID
 	}
+	if c := r.ClientCert; c != nil {
+		switch ref {
+		case fClientCertPem:
+			return c.PEM
+		case fClientSubjectDN:
+			return c.SubjectDN
+		case fClientIssuerDN:
+			return c.IssuerDN
+		case fClientSerialNumber:
+			return c.SerialNumber
+		case fClientNotBefore:
+			return c.NotBefore
+		case fClientNotAfter:
+			return c.NotAfter
+		}
+	}
 	return ""
+}
+
+// ClientCert is a mutual TLS client's certificate as $context.identity.clientCert shows it.
+type ClientCert struct {
+	PEM, SubjectDN, IssuerDN, SerialNumber, NotBefore, NotAfter string
 }
 
 const hexDigits = "0123456789abcdef"

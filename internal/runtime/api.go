@@ -38,6 +38,10 @@ type API struct {
 	// Observe is what the data plane attached at load to log and count this stage's requests
 	// with (access log, metric series); runtime does not look inside it.
 	Observe any
+
+	// ClientCertificateID is the stage's clientCertificateId: the certificate presented to HTTPS
+	// backends ("" for none).
+	ClientCertificateID string
 	// ResponseCache is the stage's response cache the data plane attached at load (nil when the
 	// stage's cache cluster is off); runtime does not look inside it.
 	ResponseCache any

@@ -49,6 +49,14 @@ type Config struct {
 	FunctionIdleTimeout time.Duration
 	FunctionConcurrency int
 
+	// TLSListen is the TLS data plane address ("": none); TLSCertFiles and TLSKeyFiles are
+	// its own certificates, pairwise, chosen by SNI (the first when none matches). Listen ""
+	// serves TLS only. CertDir holds custom domains' certificates and truststores
+	// ({DataDir}/certs when empty).
+	TLSListen                 string
+	TLSCertFiles, TLSKeyFiles []string
+	CertDir                   string
+
 	// OTLPEndpoint is the OTLP/HTTP traces URL that spans of stages with tracingEnabled are
 	// exported to ("": tracing is off), with OTLPHeaders; ServiceName is their service.name
 	// ("portico" when empty); TraceBatchInterval how long spans gather before an export (1s

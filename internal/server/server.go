@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/mgmt"
@@ -30,9 +31,12 @@ type Server struct {
 	Credentials Credentials
 	// DataAddr and AdminAddr are the bound listener addresses (useful when configured with port 0).
 	DataAddr, AdminAddr string
+	// TLSAddr is the bound TLS data plane address ("" when TLS is off).
+	TLSAddr string
 
 	store   store.Store
 	gateway *gateway.Gateway
+	domains *domain.Set
 	obs     *observability
 	funcs   *functions.Runtime
 	data    *http.Server
@@ -56,6 +60,9 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	cfg.DataDir = dataDir
+	if cfg.CertDir == "" {
+		cfg.CertDir = filepath.Join(dataDir, "certs")
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -86,7 +93,15 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		obs.close()
 		return nil, err
 	}
+	domains, err := openDomains(cfg, st, log)
+	if err != nil {
+		fr.Close()
+		st.Close()
+		obs.close()
+		return nil, err
+	}
 	gw, err := gateway.New(st, gateway.Options{
+		Domains:               domains,
 		Metrics:               obs.metrics,
 		AccessLogs:            obs.sinks,
 		Tracer:                obs.tracer,
@@ -104,6 +119,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		fr.Close()
 		st.Close()
 		obs.close()
+		domains.Close()
 		return nil, err
 	}
 	adminMux := http.NewServeMux()
@@ -120,12 +136,14 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
+		CertDir:               cfg.CertDir,
 		Caches:                gw,
 	}), obs.audit, log))
 	closeLambdaAPI := mountLambdaAPI(adminMux, fr, cfg, creds, log)
 
-	dataLn, err := net.Listen("tcp", cfg.Listen)
+	dataLn, tlsLn, err := listenData(cfg)
 	if err != nil {
+		domains.Close()
 		gw.Close()
 		fr.Close()
 		st.Close()
@@ -134,7 +152,8 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
-		dataLn.Close()
+		closeListeners(dataLn, tlsLn)
+		domains.Close()
 		gw.Close()
 		fr.Close()
 		st.Close()
@@ -144,7 +163,9 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	s := &Server{
 		Config:      cfg,
 		Credentials: creds,
-		DataAddr:    dataLn.Addr().String(),
+		DataAddr:    listenerAddr(dataLn),
+		TLSAddr:     listenerAddr(tlsLn),
+		domains:     domains,
 		AdminAddr:   adminLn.Addr().String(),
 		store:       st,
 		gateway:     gw,
@@ -154,6 +175,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		done:        make(chan struct{}),
 		data: &http.Server{
 			Handler:           gw,
+			TLSConfig:         domains.TLSConfig(),
 			ReadHeaderTimeout: 30 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -169,7 +191,10 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	for _, p := range []struct {
 		srv *http.Server
 		ln  net.Listener
-	}{{s.data, dataLn}, {s.admin, adminLn}} {
+	}{{s.data, dataLn}, {s.data, tlsListener(tlsLn, domains)}, {s.admin, adminLn}} {
+		if p.ln == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -180,7 +205,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	}
 	go func() { wg.Wait(); close(s.done) }()
 
-	log.Info("portico started", "data", s.DataAddr, "admin", s.AdminAddr, "dataDir", cfg.DataDir, "region", cfg.Region)
+	log.Info("portico started", "data", s.DataAddr, "tls", s.TLSAddr, "admin", s.AdminAddr, "dataDir", cfg.DataDir, "region", cfg.Region)
 	if created && banner != nil {
 		fmt.Fprintf(banner, `Portico generated admin credentials (kept in %s/%s). To use the AWS CLI:
   export AWS_ACCESS_KEY_ID=%s
@@ -221,6 +246,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.done
 		s.funcs.Close()
 		s.gateway.Close()
+		s.domains.Close()
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, err)
 		}
