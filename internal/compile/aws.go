@@ -75,7 +75,11 @@ func (a awsARN) lambdaFunction() (string, bool) {
 // substituted in the uri first, so the function a stage invokes is fixed when it is compiled.
 // It returns why the integration cannot be served, or "".
 func compileAWS(out *runtime.Integration, m *model.Method, in *model.Integration, res *runtime.Resource, vars map[string]string) string {
-	arn, err := parseAWSURI(substituteStageVariables(in.Uri, vars))
+	uri, err := ResolveStageVariables(in.Uri, vars)
+	if err != nil {
+		return fmt.Sprintf("uri %q: %v", in.Uri, err)
+	}
+	arn, err := parseAWSURI(uri)
 	if err != nil {
 		return err.Error()
 	}
@@ -122,7 +126,11 @@ func compileAWS(out *runtime.Integration, m *model.Method, in *model.Integration
 		return ""
 	}
 	out.Kind = runtime.AWSService
-	target := &runtime.AWSTarget{Service: arn.service, Region: arn.region, Role: in.Credentials}
+	role, err := ResolveStageVariables(in.Credentials, vars)
+	if err != nil {
+		return fmt.Sprintf("credentials %q: %v", in.Credentials, err)
+	}
+	target := &runtime.AWSTarget{Service: arn.service, Region: arn.region, Role: role}
 	httpT := &runtime.HTTPTarget{Method: in.HttpMethod}
 	if httpT.Method == "" || httpT.Method == "ANY" {
 		httpT.Method = "POST"

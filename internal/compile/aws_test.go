@@ -29,7 +29,7 @@ func TestCompileAWSIntegrations(t *testing.T) {
 			reason: "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."},
 		{name: "undefined stage variable", typ: "AWS_PROXY", kind: runtime.Unsupported,
 			uri:    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${stageVariables.none}/invocations",
-			reason: `uri "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${stageVariables.none}/invocations" names no function`},
+			reason: `uri "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${stageVariables.none}/invocations": stage variable "none" is not defined`},
 		{name: "neither path nor action", typ: "AWS", kind: runtime.Unsupported,
 			uri: "arn:aws:apigateway:us-east-1:sqs:SendMessage", reason: "AWS ARN for integration must contain path or action"},
 		{name: "not an apigateway ARN", typ: "AWS", kind: runtime.Unsupported,

@@ -70,6 +70,7 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	api.Policy = pol
+	auths := compileAuthorizers(doc, vars)
 	for _, r := range doc.SortedResources() {
 		res, err := api.Routes.Add(r.Path, r.Id)
 		if err != nil {
@@ -81,14 +82,16 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 				return nil, fmt.Errorf("compile: resource %s: invalid method %q", r.Path, verbName)
 			}
 			res.SetMethod(verb, &runtime.Method{
-				Verb:              verb,
-				Resource:          res,
-				AuthorizationType: m.AuthorizationType,
-				APIKeyRequired:    m.ApiKeyRequired,
-				Throttle:          stageThrottle(&stage.Stage, rec.APIID, r.Path, verbName),
-				Validation:        chk.validation(m, res),
-				Integration:       compileIntegration(m, res, vars, opts),
-				Cache:             stageCache(&stage.Stage, m, res, vars, verbName),
+				Verb:                verb,
+				Resource:            res,
+				AuthorizationType:   m.AuthorizationType,
+				Authorizer:          methodAuthorizer(auths, m),
+				AuthorizationScopes: m.AuthorizationScopes,
+				APIKeyRequired:      m.ApiKeyRequired,
+				Throttle:            stageThrottle(&stage.Stage, rec.APIID, r.Path, verbName),
+				Validation:          chk.validation(m, res),
+				Integration:         compileIntegration(m, res, vars, opts),
+				Cache:               stageCache(&stage.Stage, m, res, vars, verbName),
 			})
 		}
 	}

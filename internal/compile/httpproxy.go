@@ -13,7 +13,10 @@ import (
 // split off, {name} placeholders of the path and query bound to their values' sources. Portico
 // has no VPC links: a VPC_LINK integration calls its uri directly.
 func compileHTTPTarget(in *model.Integration, res *runtime.Resource, vars map[string]string) (*runtime.HTTPTarget, error) {
-	uri := substituteStageVariables(in.Uri, vars)
+	uri, err := ResolveStageVariables(in.Uri, vars)
+	if err != nil {
+		return nil, fmt.Errorf("uri %q: %w", in.Uri, err)
+	}
 	scheme, rest, ok := strings.Cut(uri, "://")
 	scheme = strings.ToLower(scheme)
 	if !ok || (scheme != "http" && scheme != "https") {
@@ -40,7 +43,6 @@ func compileHTTPTarget(in *model.Integration, res *runtime.Resource, vars map[st
 	if in.HttpMethod != "ANY" {
 		t.Method = in.HttpMethod
 	}
-	var err error
 	if t.Path, err = uriParts(path, in, res, vars); err != nil {
 		return nil, err
 	}
@@ -106,29 +108,4 @@ func uriParts(s string, in *model.Integration, res *runtime.Resource, vars map[s
 		s = s[i+j+1:]
 	}
 	return parts, nil
-}
-
-// substituteStageVariables replaces every ${stageVariables.name} with the stage's value (empty
-// when the stage does not define it).
-func substituteStageVariables(s string, vars map[string]string) string {
-	const open = "${stageVariables."
-	if !strings.Contains(s, open) {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, open)
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		b.WriteString(vars[s[i+len(open):i+j]])
-		s = s[i+j+1:]
-	}
-	b.WriteString(s)
-	return b.String()
 }

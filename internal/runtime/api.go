@@ -45,6 +45,23 @@ type API struct {
 	// ResponseCache is the stage's response cache the data plane attached at load (nil when the
 	// stage's cache cluster is off); runtime does not look inside it.
 	ResponseCache any
+
+	// Canary is the stage's canary release, compiled against the canary's deployment with the
+	// stage's variables overlaid by its stageVariableOverrides (nil when the stage has none
+	// or sends it no traffic); CanaryPercent is the share of requests it takes (0..100).
+	Canary        *API
+	CanaryPercent float64
+	// IsCanary marks the API of a canary release ($context.isCanaryRequest); UseStageCache is
+	// its canarySettings.useStageCache (the canary may read and fill the stage's cache).
+	IsCanary, UseStageCache bool
+	// Compression is the API's minimumCompressionSize (nil when compression is off).
+	Compression *Compression
+}
+
+// Compression says which responses are compressed: those whose body has at least MinSize
+// bytes, for a client whose Accept-Encoding prefers gzip or deflate.
+type Compression struct {
+	MinSize int64
 }
 
 // Verb indexes a Resource's methods. ANY is the fallback slot.
