@@ -63,6 +63,9 @@ func Compile(rec *model.DeploymentRecord, stage *model.StageRecord, opts Options
 		Routes:             runtime.NewTree(doc.RestApi.RootResourceId),
 		APIKeySource:       doc.RestApi.ApiKeySource,
 	}
+	if n := doc.RestApi.MinimumCompressionSize; n != nil {
+		api.Compression = &runtime.Compression{MinSize: *n}
+	}
 	api.ClientCertificateID = stage.Stage.ClientCertificateId
 	chk := newChecks(rec.APIID, doc)
 	pol, err := chk.policy()
