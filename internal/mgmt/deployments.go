@@ -64,6 +64,9 @@ func (s *server) createDeployment(c *call) (int, any, error) {
 	if err := checkStageInput(in.StageName, in.Variables, in.CacheClusterSize); err != nil {
 		return 0, nil, err
 	}
+	if err := checkCanary(in.CanarySettings); err != nil {
+		return 0, nil, err
+	}
 	apiID := c.p["api"]
 	var out *model.Deployment
 	err := s.st.Update(func(tx store.Tx) error {
@@ -133,9 +136,6 @@ func deployToStage(tx store.Tx, apiID, depID string, in *createDeploymentInput) 
 	}
 	if in.CanarySettings != nil {
 		cs := *in.CanarySettings
-		if cs.PercentTraffic < 0 || cs.PercentTraffic > 100 {
-			return badRequest("Canary traffic percentage must be between 0.0 and 100.0")
-		}
 		// The new deployment goes to the canary; the stage keeps serving its current one.
 		cs.DeploymentId = depID
 		st.CanarySettings = &cs

@@ -3,8 +3,10 @@ package mgmt
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/portico/portico/internal/model"
@@ -27,19 +29,34 @@ func checkStageName(name string) error {
 	return nil
 }
 
+// checkVariables checks stage variables (or a canary's overrides) as AWS does, with AWS's
+// messages; the names are checked in order so that the message is the same on every call.
 func checkVariables(vars map[string]string) error {
 	if len(vars) > 100 {
 		return badRequest("A stage can have at most 100 stage variables")
 	}
-	for k, v := range vars {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if !stageVarNameRe.MatchString(k) {
-			return badRequest("Stage variable name %s is invalid. Valid characters are A-Za-z0-9_, at most 64 characters", k)
+			return badRequest("Invalid stage variable name: %s.  Please use names with only word characters.", k)
 		}
-		if !stageVarValueRe.MatchString(v) {
-			return badRequest("Stage variable value %s is invalid. Valid characters are A-Za-z0-9-._~:/?#&=, and 1 to 512 characters", v)
+		if !stageVarValueRe.MatchString(vars[k]) {
+			return badRequest("Invalid stage variable value: %s.  Please use values with alphanumeric characters "+
+				"and the symbols ' ', -', '.', '_', ':', '/', '?', '&', '=', and ','.", vars[k])
 		}
 	}
 	return nil
+}
+
+// checkCanary checks canary settings as CreateStage, CreateDeployment and UpdateStage leave
+// them.
+func checkCanary(cs *model.CanarySettings) error {
+	if cs == nil {
+		return nil
+	}
+	if cs.PercentTraffic < 0 || cs.PercentTraffic > 100 {
+		return badRequest("Canary traffic percentage must be between 0.0 and 100.0")
+	}
+	return checkVariables(cs.StageVariableOverrides)
 }
 
 // checkStageInput checks the stage settings CreateStage and CreateDeployment share; an empty
@@ -146,6 +163,9 @@ func (s *server) createStage(c *call) (int, any, error) {
 	if err := checkStageInput(*in.StageName, in.Variables, in.CacheClusterSize); err != nil {
 		return 0, nil, err
 	}
+	if err := checkCanary(in.CanarySettings); err != nil {
+		return 0, nil, err
+	}
 	apiID := c.p["api"]
 	var out *model.Stage
 	err := s.st.Update(func(tx store.Tx) error {
@@ -177,6 +197,9 @@ func (s *server) createStage(c *call) (int, any, error) {
 					}
 					return badRequest("Deployment id does not exist")
 				}
+			} else {
+				// A canary starts on the stage's own deployment, as the console creates it.
+				cs.DeploymentId = st.DeploymentId
 			}
 			st.CanarySettings = &cs
 		}
@@ -320,7 +343,8 @@ func stageRules(tx store.Tx, apiID string, st *model.Stage) []patchRule {
 	}
 	canary := func() *model.CanarySettings {
 		if st.CanarySettings == nil {
-			st.CanarySettings = &model.CanarySettings{}
+			// A canary starts on the stage's own deployment, as the console creates it.
+			st.CanarySettings = &model.CanarySettings{DeploymentId: st.DeploymentId}
 		}
 		return st.CanarySettings
 	}
@@ -476,6 +500,9 @@ func (s *server) updateStage(c *call) (int, any, error) {
 			return err
 		}
 		if err := checkVariables(st.Variables); err != nil {
+			return err
+		}
+		if err := checkCanary(st.CanarySettings); err != nil {
 			return err
 		}
 		st.LastUpdatedDate = model.Now()
