@@ -105,6 +105,7 @@ var routes = []route{
 	op("GET", "/restapis/{api}/resources/{res}/methods/{verb}", (*server).getMethod),
 	op("PATCH", "/restapis/{api}/resources/{res}/methods/{verb}", (*server).updateMethod),
 	op("DELETE", "/restapis/{api}/resources/{res}/methods/{verb}", (*server).deleteMethod),
+	op("POST", "/restapis/{api}/resources/{res}/methods/{verb}", (*server).testInvokeMethod),
 
 	op("PUT", "/restapis/{api}/resources/{res}/methods/{verb}/responses/{status}", (*server).putMethodResponse),
 	op("GET", "/restapis/{api}/resources/{res}/methods/{verb}/responses/{status}", (*server).getMethodResponse),
