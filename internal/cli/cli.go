@@ -37,6 +37,8 @@ var commands = map[string]command{
 	"cors":    {"enable CORS on a resource the way the API Gateway console does", runCORS},
 	"audit":   {"show who changed what through the management API (audit --help)", runAudit},
 	"metrics": {"summarise an API's requests, errors and latencies per route from /metrics", runMetrics},
+	"logs":    {"print or follow a stage's execution log (logs --help)", runLogs},
+	"test":    {"run one request through a method without deploying it, with its execution log", runTest},
 	"cache":   {"flush a stage's response cache (cache flush API --stage S)", runCache},
 	"version": {"print the version", runVersion},
 	"vtl":     {"render a mapping template offline, as the gateway would (vtl render --help)", runVTL},

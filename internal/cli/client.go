@@ -40,18 +40,27 @@ func envOr(e *env, name, def string) string {
 // client returns an apigateway client for the management API, with credentials from
 // PORTICO_ADMIN_ACCESS_KEY_ID / PORTICO_ADMIN_SECRET_ACCESS_KEY or else the data directory.
 func (c *clientFlags) client(e *env) (*apigateway.Client, error) {
-	id, secret := e.getenv("PORTICO_ADMIN_ACCESS_KEY_ID"), e.getenv("PORTICO_ADMIN_SECRET_ACCESS_KEY")
+	id, secret, err := c.credentials(e)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(c.endpoint, c.region, id, secret), nil
+}
+
+// credentials returns the admin access key the commands sign with, and checks --endpoint.
+func (c *clientFlags) credentials(e *env) (id, secret string, err error) {
+	id, secret = e.getenv("PORTICO_ADMIN_ACCESS_KEY_ID"), e.getenv("PORTICO_ADMIN_SECRET_ACCESS_KEY")
 	if id == "" || secret == "" {
 		creds, err := server.LoadCredentials(c.dataDir)
 		if err != nil {
-			return nil, fmt.Errorf("no admin credentials: set PORTICO_ADMIN_ACCESS_KEY_ID and PORTICO_ADMIN_SECRET_ACCESS_KEY, or point --data-dir at the server's data directory (%v)", err)
+			return "", "", fmt.Errorf("no admin credentials: set PORTICO_ADMIN_ACCESS_KEY_ID and PORTICO_ADMIN_SECRET_ACCESS_KEY, or point --data-dir at the server's data directory (%v)", err)
 		}
 		id, secret = creds.AccessKeyID, creds.SecretAccessKey
 	}
 	if _, err := url.ParseRequestURI(c.endpoint); err != nil {
-		return nil, fmt.Errorf("%w: --endpoint %q is not a URL", errUsage, c.endpoint)
+		return "", "", fmt.Errorf("%w: --endpoint %q is not a URL", errUsage, c.endpoint)
 	}
-	return newClient(c.endpoint, c.region, id, secret), nil
+	return id, secret, nil
 }
 
 func newClient(endpoint, region, id, secret string) *apigateway.Client {

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portico/portico/internal/observe"
@@ -27,6 +29,10 @@ type observability struct {
 	sinks   *observe.Sinks
 	metrics *observe.Metrics
 	audit   *audit.Log
+	exec    *observe.ExecLog
+	// following is closed when the admin listener shuts down, to end execution log streams.
+	following chan struct{}
+	stopOnce  sync.Once
 	// tracer exports the spans of traced stages (nil: no OTLP endpoint is configured).
 	tracer *observe.Tracer
 }
@@ -50,8 +56,18 @@ func openObservability(cfg Config) (*observability, error) {
 	if err != nil {
 		return nil, err
 	}
+	exec, err := observe.OpenExecLog(observe.ExecLogOptions{Path: filepath.Join(cfg.DataDir, observe.ExecFileName)})
+	if err != nil {
+		al.Close()
+		return nil, err
+	}
 	sinks := observe.NewSinks(opts)
-	return &observability{sinks: sinks, metrics: observe.NewMetrics(sinks), audit: al}, nil
+	m := observe.NewMetrics(sinks)
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_execution_log_dropped_total",
+		Help: "Execution log lines dropped because the log's queue was full or its file refused them.",
+	}, func() float64 { return float64(exec.Dropped()) }))
+	return &observability{sinks: sinks, metrics: m, audit: al, exec: exec}, nil
 }
 
 // handle serves /metrics, /healthz (the process answers) and /readyz (the store answers; the
@@ -78,6 +94,9 @@ func (o *observability) close() error {
 	err := o.sinks.Close()
 	if aerr := o.audit.Close(); err == nil {
 		err = aerr
+	}
+	if eerr := o.exec.Close(); err == nil {
+		err = eerr
 	}
 	if o.tracer != nil {
 		o.tracer.Close()

@@ -104,6 +104,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		Domains:               domains,
 		Metrics:               obs.metrics,
 		AccessLogs:            obs.sinks,
+		ExecLogs:              obs.exec,
 		Tracer:                obs.tracer,
 		Functions:             invoker,
 		AWS:                   cfg.AWS.services(),
@@ -124,6 +125,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 	}
 	adminMux := http.NewServeMux()
 	obs.handle(adminMux, st)
+	obs.handleExecLogs(adminMux, cfg.Region, creds)
 	adminMux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -136,6 +138,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
+		MethodTester:          gw,
 		CertDir:               cfg.CertDir,
 		Caches:                gw,
 	}), obs.audit, log))
@@ -187,6 +190,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		},
 	}
 	s.admin.RegisterOnShutdown(closeLambdaAPI)
+	s.admin.RegisterOnShutdown(obs.stopFollowing)
 	var wg sync.WaitGroup
 	for _, p := range []struct {
 		srv *http.Server
