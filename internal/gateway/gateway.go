@@ -158,6 +158,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.obs.failure = err
 		g.writeError(rc, err)
 	}
+	rc.compress.finish()
 	g.record(rc)
 	if rc.spans != nil {
 		g.endSpans(rc)

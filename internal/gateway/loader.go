@@ -174,6 +174,7 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 	g.warnUnsupported(api, &rec, &st)
 	g.attachTelemetry(api, &rec, &st)
 	g.attachCache(api, &st.Stage)
+	g.loadCanary(tx, api, &st)
 	return api
 }
 
@@ -203,10 +204,6 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 				"resource", res.Path, "method", m.Verb.String())
 		}
 	})
-	if c := st.Stage.CanarySettings; c != nil && c.PercentTraffic > 0 {
-		log.Warn("canary traffic is not split yet: every request goes to the stage's deployment",
-			"canaryDeployment", c.DeploymentId, "percentTraffic", c.PercentTraffic)
-	}
 }
 
 // apiExists reports whether the API's document is still there; stages of a deleted API are

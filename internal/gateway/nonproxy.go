@@ -56,10 +56,17 @@ func (rc *request) readRequestBody() *gatewayError {
 	if rc.r.ContentLength == 0 {
 		return nil
 	}
-	b, err := io.ReadAll(rc.body)
+	body, gerr := rc.decodedBody()
+	if gerr != nil {
+		return gerr
+	}
+	b, err := io.ReadAll(body)
 	if err != nil {
-		if errors.Is(err, errTooLargeBody) {
+		switch {
+		case errors.Is(err, errTooLargeBody):
 			return errTooLarge
+		case body != io.Reader(rc.body):
+			return errUndecodable
 		}
 		return errInternal
 	}

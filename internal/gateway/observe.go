@@ -56,7 +56,12 @@ func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord,
 		if rec.Snapshot != nil && rec.Snapshot.RestApi.Name != "" {
 			name = rec.Snapshot.RestApi.Name
 		}
-		t.stage.Series = m.Series(api.ID, name, api.Stage, "", "")
+		// A canary release is counted apart, under the stage name CloudWatch gives it.
+		stage := api.Stage
+		if api.IsCanary {
+			stage += "/Canary"
+		}
+		t.stage.Series = m.Series(api.ID, name, stage, "", "")
 		api.Routes.Walk(func(res *runtime.Resource, meth *runtime.Method) {
 			if !metricsEnabled(st.Stage.MethodSettings, res.Path, meth.Verb.String()) {
 				return
@@ -64,7 +69,7 @@ func (g *Gateway) attachTelemetry(api *runtime.API, rec *model.DeploymentRecord,
 			if t.methods == nil {
 				t.methods = map[*runtime.Method]*observe.Series{}
 			}
-			t.methods[meth] = m.Series(api.ID, name, api.Stage, res.Path, meth.Verb.String())
+			t.methods[meth] = m.Series(api.ID, name, stage, res.Path, meth.Verb.String())
 		})
 	}
 	api.Observe = t
@@ -78,13 +83,16 @@ func (g *Gateway) retainSeries() {
 	}
 	keep := map[*observe.Series]bool{}
 	g.table.Each(func(api *runtime.API) {
-		t, _ := api.Observe.(*telemetry)
-		if t == nil {
-			return
-		}
-		keep[t.stage.Series] = true
-		for _, s := range t.methods {
-			keep[s] = true
+		for _, a := range [2]*runtime.API{api, api.Canary} {
+			if a == nil {
+				continue
+			}
+			if t, _ := a.Observe.(*telemetry); t != nil {
+				keep[t.stage.Series] = true
+				for _, s := range t.methods {
+					keep[s] = true
+				}
+			}
 		}
 	})
 	g.opts.Metrics.Retain(keep)
@@ -186,6 +194,7 @@ func (g *Gateway) record(rc *request) {
 		IntegrationStatus: o.intStatus,
 		CacheHit:          rc.cache == cacheHit,
 		CacheMiss:         rc.cache == cacheMiss,
+		IsCanaryRequest:   rc.api.IsCanary,
 	}
 	if t.stage.Log != nil {
 		// A client-chosen request id that was not a UUID was replaced; AWS's access log says so.

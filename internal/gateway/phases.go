@@ -56,8 +56,9 @@ func (g *Gateway) resolveStage(rc *request) *gatewayError {
 	if api == nil || (api.ExecuteAPIDisabled && rc.domain == nil) {
 		return errForbidden
 	}
-	rc.api = api
+	rc.api = pickRelease(api)
 	rc.stage = stage
+	rc.compressing(api.Compression)
 	return nil
 }
 

@@ -58,6 +58,9 @@ type request struct {
 	tmplReq *awsvtl.Request
 	// obs is what the access log and metrics record of the request (observe.go).
 	obs observation
+	// compress compresses the answer when the stage sets minimumCompressionSize
+	// (compression.go).
+	compress compressWriter
 	// exec gathers the request's execution log lines (execlog.go); nil when its stage does
 	// not log.
 	exec *execTrace

@@ -39,6 +39,7 @@ func (rc *request) templateRequest() *awsvtl.Request {
 	c.DomainPrefix, _, _ = strings.Cut(rc.host, ".")
 	c.ExtendedRequestID = rc.extendedID
 	c.HTTPMethod = rc.r.Method
+	c.IsCanaryRequest = rc.api.IsCanary
 	c.Path = "/" + rc.api.Stage + rc.path
 	c.Protocol = "HTTP/1.1"
 	c.RequestID = rc.requestID

@@ -24,6 +24,8 @@ type Record struct {
 	XrayTraceID             string
 	// ClientCert is $context.identity.clientCert.* of a mutual TLS request (nil otherwise).
 	ClientCert *ClientCert
+	// IsCanaryRequest marks a request the stage's canary release served.
+	IsCanaryRequest bool
 
 	Start          time.Time
 	Status         int
@@ -79,6 +81,7 @@ const (
 	fClientSerialNumber
 	fClientNotBefore
 	fClientNotAfter
+	fIsCanaryRequest
 )
 
 var fieldNames = map[string]field{
@@ -120,6 +123,7 @@ var fieldNames = map[string]field{
 	"integrationStatus":           fIntegrationStatus,
 	"integration.status":          fIntegrationStatus,
 	"xrayTraceId":                 fXrayTraceID,
+	"isCanaryRequest":             fIsCanaryRequest,
 }
 
 type escaping uint8
@@ -216,6 +220,8 @@ func (f *Format) appendField(b []byte, ref field, r *Record) []byte {
 		return appendCLFTime(b, r.Start)
 	case fRequestTimeEpoch:
 		return strconv.AppendInt(b, r.Start.UnixMilli(), 10)
+	case fIsCanaryRequest:
+		return strconv.AppendBool(b, r.IsCanaryRequest)
 	case fErrorMessageString:
 		if r.ErrorMessage == "" {
 			return append(b, '-')
