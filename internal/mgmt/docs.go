@@ -85,7 +85,8 @@ func findIntegration(d *model.APIDoc, resID, verb string) (*model.Integration, e
 	return m.MethodIntegration, nil
 }
 
-// newChildID returns a 6-character id not yet used by any resource, model or validator of d.
+// newChildID returns a 6-character id not yet used by any resource, model, validator or
+// authorizer of d.
 func newChildID(d *model.APIDoc) string {
 	for {
 		id := model.NewID(6)
@@ -95,6 +96,9 @@ func newChildID(d *model.APIDoc) string {
 		taken := false
 		for _, m := range d.Models {
 			taken = taken || m.Id == id
+		}
+		if _, ok := d.Authorizers[id]; ok {
+			continue
 		}
 		if _, ok := d.RequestValidators[id]; ok || taken {
 			continue

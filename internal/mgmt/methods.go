@@ -50,9 +50,8 @@ func validateMethod(d *model.APIDoc, m *model.Method, input string) error {
 	if !contains(authorizationTypes, m.AuthorizationType) {
 		return enumError(m.AuthorizationType, input+".authorizationType", authorizationTypes)
 	}
-	// Portico has no authorizers yet, so no authorizer id can be valid.
-	if m.AuthorizationType == "CUSTOM" || m.AuthorizationType == "COGNITO_USER_POOLS" || m.AuthorizerId != "" {
-		return badRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
+	if err := checkMethodAuthorizer(d, m); err != nil {
+		return err
 	}
 	if m.RequestValidatorId != "" {
 		if _, ok := d.RequestValidators[m.RequestValidatorId]; !ok {

@@ -148,6 +148,12 @@ var routes = []route{
 	op("PATCH", "/restapis/{api}/requestvalidators/{validator}", (*server).updateRequestValidator),
 	op("DELETE", "/restapis/{api}/requestvalidators/{validator}", (*server).deleteRequestValidator),
 
+	op("POST", "/restapis/{api}/authorizers", (*server).createAuthorizer),
+	op("GET", "/restapis/{api}/authorizers", (*server).getAuthorizers),
+	op("GET", "/restapis/{api}/authorizers/{authorizer}", (*server).getAuthorizer),
+	op("PATCH", "/restapis/{api}/authorizers/{authorizer}", (*server).updateAuthorizer),
+	op("DELETE", "/restapis/{api}/authorizers/{authorizer}", (*server).deleteAuthorizer),
+
 	op("GET", "/restapis/{api}/gatewayresponses", (*server).getGatewayResponses),
 	op("PUT", "/restapis/{api}/gatewayresponses/{type}", (*server).putGatewayResponse),
 	op("GET", "/restapis/{api}/gatewayresponses/{type}", (*server).getGatewayResponse),
