@@ -74,7 +74,8 @@ func cacheBytes(size string) int64 {
 }
 
 // attachCache gives a stage whose cache cluster is on its cache in api.ResponseCache: the one it
-// had, unless cacheClusterSize changed (AWS then recreates the cache, empty).
+// had, unless cacheClusterSize changed (AWS then recreates the cache, empty). A canary shares it
+// when its canarySettings.useStageCache is on, and runs without a cache otherwise.
 func (g *Gateway) attachCache(api *runtime.API, st *model.Stage) {
 	if !st.CacheClusterEnabled {
 		return
@@ -92,6 +93,9 @@ func (g *Gateway) attachCache(api *runtime.API, st *model.Stage) {
 	}
 	g.caches.mu.Unlock()
 	api.ResponseCache = sc
+	if c := api.Canary; c != nil && c.UseStageCache {
+		c.ResponseCache = sc
+	}
 }
 
 // retainCaches drops the caches of stages no longer served with one (deleted, or their cache
@@ -297,23 +301,22 @@ func (cw *captureWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter
 var perRequestHeaders = []string{"X-Amzn-Requestid", "X-Amz-Apigw-Id", "Warning", "Content-Length"}
 
 // encodeEntry lays an answer out as one byte slice, the form any state.Cache holds: status
-// (2 bytes), the length of the header block (4), then per header its name and its values, each
-// string as a 4-byte length and its bytes, a name followed by its count of values (2); then the
-// body.
+// (2 bytes), the length of the header block (4) and the number of header values in it (2); the
+// header block, per header its name and its values, each string as a 4-byte length and its
+// bytes, a name followed by its count of values (2); then the body. Content-Length is the
+// body's, written into the block once here.
 func encodeEntry(status int, h http.Header, body []byte) []byte {
-	n := 6
+	n := 8 + 32
 	for k, vv := range h {
 		n += 6 + len(k)
 		for _, v := range vv {
 			n += 4 + len(v)
 		}
 	}
-	b := make([]byte, 6, n+len(body))
+	b := make([]byte, 8, n+len(body))
 	binary.BigEndian.PutUint16(b, uint16(status))
-	for k, vv := range h {
-		if isPerRequest(k) {
-			continue
-		}
+	values := 1
+	appendHeader := func(k string, vv []string) {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(k)))
 		b = append(b, k...)
 		b = binary.BigEndian.AppendUint16(b, uint16(len(vv)))
@@ -322,7 +325,15 @@ func encodeEntry(status int, h http.Header, body []byte) []byte {
 			b = append(b, v...)
 		}
 	}
-	binary.BigEndian.PutUint32(b[2:], uint32(len(b)-6))
+	for k, vv := range h {
+		if !isPerRequest(k) {
+			appendHeader(k, vv)
+			values += len(vv)
+		}
+	}
+	appendHeader("Content-Length", []string{strconv.Itoa(len(body))})
+	binary.BigEndian.PutUint32(b[2:], uint32(len(b)-8))
+	binary.BigEndian.PutUint16(b[6:], uint16(values))
 	return append(b, body...)
 }
 
@@ -336,18 +347,22 @@ func isPerRequest(k string) bool {
 }
 
 // replay writes a cached answer. The header block becomes one string whose substrings are the
-// names and values, so an answer costs a few allocations whatever its headers.
+// names and values, and the values share one slice, so an answer costs two allocations
+// whatever its headers (beyond the header map's own).
 func replay(rc *request, entry []byte) {
 	status := int(binary.BigEndian.Uint16(entry))
-	end := 6 + int(binary.BigEndian.Uint32(entry[2:]))
+	end := 8 + int(binary.BigEndian.Uint32(entry[2:]))
+	values := make([]string, binary.BigEndian.Uint16(entry[6:]))
 	block := string(entry[:end]) // offsets into entry index block too
 	h := rc.w.Header()
-	for i := 6; i < end; {
+	for i := 8; i < end; {
 		nl := int(binary.BigEndian.Uint32(entry[i:]))
 		name := block[i+4 : i+4+nl]
 		i += 4 + nl
-		vv := make([]string, binary.BigEndian.Uint16(entry[i:]))
+		count := int(binary.BigEndian.Uint16(entry[i:]))
 		i += 2
+		vv := values[:count:count]
+		values = values[count:]
 		for j := range vv {
 			vl := int(binary.BigEndian.Uint32(entry[i:]))
 			vv[j] = block[i+4 : i+4+vl]
@@ -355,10 +370,8 @@ func replay(rc *request, entry []byte) {
 		}
 		h[name] = vv
 	}
-	body := entry[end:]
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	rc.w.WriteHeader(status)
-	rc.w.Write(body)
+	rc.w.Write(entry[end:])
 }
 
 // newResponseCache is the default state.Cache of a stage: in-process.

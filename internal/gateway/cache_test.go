@@ -26,7 +26,7 @@ type countingBackend struct {
 	gate chan struct{}
 }
 
-func newCountingBackend(t *testing.T) *countingBackend {
+func newCountingBackend(t testing.TB) *countingBackend {
 	b := &countingBackend{}
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := b.n.Add(1)
