@@ -7,8 +7,7 @@ func (g *Gateway) checkAccess(rc *request) *gatewayError {
 	case "", "NONE":
 		return nil
 	case "AWS_IAM":
-		// Fails closed with the answer AWS gives a request that carries no credentials.
-		return errMissingToken
+		return g.authorizeIAM(rc)
 	case "CUSTOM":
 		return g.authorizeLambda(rc)
 	default:

@@ -21,7 +21,8 @@ import (
 // can write it.
 func (g *Gateway) checkPolicy(rc *request) *gatewayError {
 	p := rc.api.Policy
-	if p == nil {
+	if p == nil || rc.method.AuthorizationType == "AWS_IAM" {
+		// An AWS_IAM method's policy is decided with its caller, by authorizeIAM.
 		return nil
 	}
 	arn := g.methodARN(rc)
@@ -74,11 +75,17 @@ func (rc *request) policyKey(name string) (string, bool) {
 		}
 		return "false", true
 	case "aws:principaltype":
+		if rc.caller != nil {
+			return rc.caller.Type, true
+		}
 		return "Anonymous", true
 	case "aws:sourceip":
 		if a := sourceAddr(rc.r.RemoteAddr); a.IsValid() {
 			return a.String(), true
 		}
+	}
+	if rc.caller != nil {
+		return rc.caller.Key(name)
 	}
 	return "", false
 }

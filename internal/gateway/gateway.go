@@ -35,6 +35,9 @@ type Options struct {
 	// Domains are the custom domain names and client certificates (nil: none).
 	Domains *domain.Set
 
+	// Identities are the IAM callers of AWS_IAM methods (nil: none, every signature is
+	// refused as an unknown key).
+	Identities Identities
 	// Functions invokes the functions of Lambda integrations (nil: they answer 500).
 	Functions functions.Invoker
 	// AWS says where AWS service integrations are sent and how they are signed.
@@ -78,6 +81,9 @@ type Gateway struct {
 	stop      func()
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// iam checks the signatures of AWS_IAM methods (authorize_iam.go).
+	iam *iamAuth
 }
 
 // New loads every stage from st, compiles it, and follows st's change feed until Close.
@@ -119,6 +125,7 @@ func New(st store.Store, opts Options) (*Gateway, error) {
 		st:       st,
 		log:      opts.Logger,
 		upstream: opts.Upstream,
+		iam:      newIAMAuth(opts),
 		done:     make(chan struct{}),
 	}
 	// Subscribe before loading so no change made during the load is missed.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/observe"
@@ -48,6 +49,8 @@ type request struct {
 	clientCert *x509.Certificate
 	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
 	apiKey, apiKeyID string
+	// caller is the IAM identity that signed the request (authorize_iam.go); nil when none.
+	caller *iam.Caller
 
 	// reqBody is the whole request body once a non-proxy integration has read it.
 	reqBody     []byte
@@ -252,6 +255,8 @@ func (rc *request) contextVar(name string, e *gatewayError) (string, bool) {
 		return rc.apiKey, true
 	case "identity.apiKeyId":
 		return rc.apiKeyID, true
+	case "identity.accessKey", "identity.accountId", "identity.caller", "identity.user", "identity.userArn":
+		return rc.identityVar(name)
 	case "accountId":
 		return rc.accountID, true
 	case "requestTimeEpoch":

@@ -49,6 +49,10 @@ type Config struct {
 	FunctionIdleTimeout time.Duration
 	FunctionConcurrency int
 
+	// IdentitiesFile is the identities file (iam.File): IAM users and roles that may call
+	// AWS_IAM methods, written into the store on start and on ReloadIdentities.
+	IdentitiesFile string
+
 	// TLSListen is the TLS data plane address ("": none); TLSCertFiles and TLSKeyFiles are
 	// its own certificates, pairwise, chosen by SNI (the first when none matches). Listen ""
 	// serves TLS only. CertDir holds custom domains' certificates and truststores

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/gateway"
@@ -48,6 +49,9 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	// identities are the IAM callers of AWS_IAM methods.
+	identities *iam.Registry
 }
 
 // Start opens the store, builds both planes and starts serving. banner receives, once, the lines
@@ -80,6 +84,18 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		obs.close()
 		return nil, err
 	}
+	ids, err := openIdentities(cfg, st, creds, log)
+	if err != nil {
+		st.Close()
+		obs.close()
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			ids.Close()
+		}
+	}()
 	fr, err := openFunctions(cfg, st, log, obs.metrics)
 	if err != nil {
 		st.Close()
@@ -107,6 +123,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		ExecLogs:              obs.exec,
 		Tracer:                obs.tracer,
 		Functions:             invoker,
+		Identities:            ids,
 		AWS:                   cfg.AWS.services(),
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
@@ -172,6 +189,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		AdminAddr:   adminLn.Addr().String(),
 		store:       st,
 		gateway:     gw,
+		identities:  ids,
 		obs:         obs,
 		funcs:       fr,
 		log:         log,
@@ -218,6 +236,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
   aws --endpoint-url http://%s apigateway get-rest-apis
 `, cfg.DataDir, CredentialsFile, creds.AccessKeyID, creds.SecretAccessKey, cfg.Region, DialAddr(s.AdminAddr))
 	}
+	started = true
 	return s, nil
 }
 
@@ -250,6 +269,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.done
 		s.funcs.Close()
 		s.gateway.Close()
+		s.identities.Close()
 		s.domains.Close()
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, err)

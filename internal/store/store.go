@@ -24,6 +24,7 @@ const (
 	KindUsagePlanKey Kind = "usageplankeys" // key: planId/keyId → model.UsagePlanKey
 	KindUsage        Kind = "usage"         // key: planId/keyId → model.UsageRecord
 	KindFunction     Kind = "functions"     // key: function name → functions.Function
+	KindIAM          Kind = "iam"           // key: user/{name} → model.IAMUser, role/{name} → model.IAMRole
 
 	KindDomainName        Kind = "domainnames"        // key: domain name → model.DomainName
 	KindBasePathMapping   Kind = "basepathmappings"   // key: domainName/basePath → model.BasePathMapping
@@ -31,7 +32,7 @@ const (
 )
 
 // Kinds lists every kind; implementations create one collection each.
-var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage, KindFunction,
+var Kinds = []Kind{KindRestAPI, KindDeployment, KindStage, KindMeta, KindApiKey, KindUsagePlan, KindUsagePlanKey, KindUsage, KindFunction, KindIAM,
 	KindDomainName, KindBasePathMapping, KindClientCertificate}
 
 // ErrNotFound is returned by Get when no document has the key.
