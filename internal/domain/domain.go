@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/portico/portico/internal/certs"
 	"github.com/portico/portico/internal/integration/httpproxy"
@@ -76,7 +77,16 @@ type Domain struct {
 	trust       *x509.CertPool
 	trustBroken bool
 	mappings    []mapping // longest base path first; "(none)" last
+
+	// verified remembers the client certificates (by their DER) that chained to the truststore,
+	// with the earliest expiry of the chain, so the requests of a kept-alive connection, and
+	// of a client's later connections, are not checked again; it is emptied when it holds
+	// maxVerified.
+	mu       sync.RWMutex
+	verified map[string]time.Time
 }
+
+const maxVerified = 10000
 
 type mapping struct {
 	prefix string // "/" + basePath; "" for (none)
@@ -414,16 +424,36 @@ func (d *Domain) VerifyClient(cs *tls.ConnectionState) (*x509.Certificate, error
 		return nil, ErrNoClientCertificate
 	}
 	leaf := cs.PeerCertificates[0]
-	opts := x509.VerifyOptions{Roots: d.trust, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	now := time.Now()
+	d.mu.RLock()
+	until, ok := d.verified[string(leaf.Raw)]
+	d.mu.RUnlock()
+	if ok && now.Before(until) {
+		return leaf, nil
+	}
+	opts := x509.VerifyOptions{Roots: d.trust, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	if len(cs.PeerCertificates) > 1 {
 		opts.Intermediates = x509.NewCertPool()
 		for _, c := range cs.PeerCertificates[1:] {
 			opts.Intermediates.AddCert(c)
 		}
 	}
-	if _, err := leaf.Verify(opts); err != nil {
+	chains, err := leaf.Verify(opts)
+	if err != nil {
 		return leaf, errors.Join(ErrUntrustedCertificate, err)
 	}
+	until = leaf.NotAfter
+	for _, c := range chains[0] {
+		if c.NotAfter.Before(until) {
+			until = c.NotAfter
+		}
+	}
+	d.mu.Lock()
+	if d.verified == nil || len(d.verified) >= maxVerified {
+		d.verified = map[string]time.Time{}
+	}
+	d.verified[string(leaf.Raw)] = until
+	d.mu.Unlock()
 	return leaf, nil
 }
 
