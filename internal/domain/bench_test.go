@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"log/slog"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 
@@ -87,4 +88,44 @@ func BenchmarkVerifyClient(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHandshake is a full TLS 1.3 handshake (ECDSA P-256) over an in-memory connection,
+// the certificate chosen by SNI: the listener's own, or a custom domain's among 100.
+func BenchmarkHandshake(b *testing.B) {
+	pair := func() tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour),
+			NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"api.example.com"}}
+		der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	}
+	s := &Set{base: baseTLS([]tls.Certificate{pair()}), log: slog.New(slog.DiscardHandler)}
+	s.base.GetConfigForClient = s.configForClient
+	t := &table{exact: map[string]*Domain{}, wildcard: map[string]*Domain{}}
+	for i := range 100 {
+		d := &Domain{Name: "d" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".example.com"}
+		t.exact[d.Name] = d
+	}
+	dom := &Domain{Name: "api.example.com", tls: s.base.Clone()}
+	dom.tls.GetConfigForClient = nil
+	dom.tls.Certificates = []tls.Certificate{pair()}
+	t.exact[dom.Name] = dom
+	s.table.Store(t)
+	for _, sni := range []string{"localhost", "api.example.com"} {
+		b.Run(sni, func(b *testing.B) {
+			for b.Loop() {
+				c, srv := net.Pipe()
+				go func() {
+					tls.Server(srv, s.TLSConfig()).Handshake()
+					srv.Close()
+				}()
+				tc := tls.Client(c, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+				if err := tc.Handshake(); err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
 }

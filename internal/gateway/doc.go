@@ -11,6 +11,15 @@
 //     in neither form, or an API with disableExecuteApiEndpoint answers 403 {"message":"Forbidden"}
 //     (ForbiddenException); a URL that stops at the stage (no "/" after it) reaches no resource:
 //     403 Missing Authentication Token.
+//   - Custom domains (domains.go, package domain): a Host that is no execute-api host but names a
+//     domain (exactly, or a "*." wildcard one label deep) is routed by its base path mappings,
+//     never as a path-style URL: the longest base path that is a whole-segment prefix of the
+//     path, else "(none)"; a mapping without a stage takes it from the next segment. No
+//     mapping answers 403 Forbidden; disableExecuteApiEndpoint does not apply. A domain that
+//     requires mutual TLS answers 403 Forbidden to a request without a certificate chaining to
+//     its truststore (a handshake without any certificate already failed); $context.path stays
+//     /{stage}/{path}, without the base path. A stage's clientCertificateId picks the upstream
+//     client that presents it to HTTPS backends (the shared one when the id is unknown).
 //   - Matching (runtime.Tree): literal beats {param} beats {greedy+}, backtracking when a branch
 //     reaches no resource with methods; "//" collapses and a trailing "/" is ignored (AWS serves
 //     /prod//orders as /prod/orders); path parameters keep the client's percent-encoding; ".."
