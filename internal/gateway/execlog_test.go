@@ -233,17 +233,19 @@ func TestExecutionLogTruncatesAndMasks(t *testing.T) {
 	}
 }
 
-// BenchmarkExecutionLog measures a MOCK request through ServeHTTP on a stage whose execution
-// log is OFF (the cost must be a nil check: compare with BenchmarkMockRequest), at INFO, and
-// at INFO with dataTrace.
+// BenchmarkExecutionLog measures a MOCK request through ServeHTTP: on a server without an
+// execution log (none), on a stage whose execution log is OFF (the cost must be a nil check:
+// compare with none), at INFO, and at INFO with dataTrace. Every case has the same
+// methodSettings block, so the same throttle buckets.
 func BenchmarkExecutionLog(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		ms   *model.MethodSetting
+		name, level string
+		data, log   bool
 	}{
-		{"off", nil},
-		{"info", logSetting("INFO", false)},
-		{"info_data", logSetting("INFO", true)},
+		{"none", "OFF", false, false},
+		{"off", "OFF", false, true},
+		{"info", "INFO", false, true},
+		{"info_data", "INFO", true, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			st, err := bolt.Open(b.TempDir())
@@ -252,10 +254,10 @@ func BenchmarkExecutionLog(b *testing.B) {
 			}
 			defer st.Close()
 			doc := mockDoc()
-			stage := model.Stage{StageName: "prod", DeploymentId: "dep001"}
-			if c.ms != nil {
-				stage.MethodSettings = map[string]*model.MethodSetting{"*/*": c.ms}
-			}
+			ms := logSetting(c.level, c.data)
+			ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit = 1e9, 1e9
+			stage := model.Stage{StageName: "prod", DeploymentId: "dep001",
+				MethodSettings: map[string]*model.MethodSetting{"*/*": ms}}
 			err = st.Update(func(tx store.Tx) error {
 				tx.Put(store.KindRestAPI, apiID, doc)
 				tx.Put(store.KindDeployment, store.Key(apiID, "dep001"), model.DeploymentRecord{
@@ -265,12 +267,16 @@ func BenchmarkExecutionLog(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			el, err := observe.OpenExecLog(observe.ExecLogOptions{Path: filepath.Join(b.TempDir(), observe.ExecFileName)})
-			if err != nil {
-				b.Fatal(err)
+			opts := Options{Logger: slog.New(slog.DiscardHandler)}
+			if c.log {
+				el, err := observe.OpenExecLog(observe.ExecLogOptions{Path: filepath.Join(b.TempDir(), observe.ExecFileName)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer el.Close()
+				opts.ExecLogs = el
 			}
-			defer el.Close()
-			gw, err := New(st, Options{Logger: slog.New(slog.DiscardHandler), ExecLogs: el})
+			gw, err := New(st, opts)
 			if err != nil {
 				b.Fatal(err)
 			}

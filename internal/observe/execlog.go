@@ -148,12 +148,7 @@ func (l *ExecLog) run() {
 		}
 		buf = buf[:0]
 		for i := range batch {
-			b, err := json.Marshal(&batch[i])
-			if err != nil {
-				l.dropped.Add(1)
-				continue
-			}
-			buf = append(append(buf, b...), '\n')
+			buf = appendExecEntry(buf, &batch[i])
 		}
 		l.mu.Lock()
 		if _, err := l.file.Write(buf); err != nil {
@@ -166,6 +161,22 @@ func (l *ExecLog) run() {
 			return
 		}
 	}
+}
+
+// appendExecEntry appends e as one JSON line, what encoding/json writes for it, without its
+// reflection: the writer formats every line of every logged request.
+func appendExecEntry(b []byte, e *ExecEntry) []byte {
+	b = append(b, `{"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","apiId":`...)
+	b = appendJSONString(b, e.APIID)
+	b = append(b, `,"stage":`...)
+	b = appendJSONString(b, e.Stage)
+	b = append(b, `,"requestId":`...)
+	b = appendJSONString(b, e.RequestID)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, e.Message)
+	return append(b, "}\n"...)
 }
 
 // publish hands written lines to the followers (l.mu held). A follower too slow to take them

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,35 @@ func FuzzExecLogLines(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as encoding/json reads it.
+func validUTF8(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// FuzzExecEntryRoundTrip checks that a written line reads back as the entry written (invalid
+// UTF-8 read back as U+FFFD, as encoding/json does).
+func FuzzExecEntryRoundTrip(f *testing.F) {
+	f.Add("req-1", "Method request body before transformations: {\"a\":\"\\u00e9\n\"}")
+	f.Add("", "\xff\x00<&>")
+	f.Fuzz(func(t *testing.T, id, msg string) {
+		in := ExecEntry{Time: time.Date(2026, 11, 22, 2, 0, 0, 123456789, time.UTC), APIID: "api", Stage: "s", RequestID: id, Message: msg}
+		var n int
+		err := scanExec(bytes.NewReader(appendExecEntry(nil, &in)), ExecFilter{}, func(e *ExecEntry) error {
+			n++
+			if !e.Time.Equal(in.Time) || e.Message != validUTF8(msg) || e.RequestID != validUTF8(id) {
+				t.Errorf("read back %+v, wrote %+v", e, in)
+			}
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Errorf("read %d entries, error %v", n, err)
+		}
 	})
 }
