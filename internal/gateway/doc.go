@@ -168,6 +168,34 @@
 //     x-amzn-RequestId that is not a UUID is logged as {generated id}_REPLACED_INVALID_REQUEST_ID
 //     (AWS's suffix, after the id the client was answered with). A request that reaches no stage
 //     is neither logged nor counted, as on AWS.
+//   - Canary releases (canary.go): a stage whose canarySettings.percentTraffic is above 0
+//     loads the canary's deployment (the stage's own when it names none) with the stage's
+//     variables overlaid by stageVariableOverrides, as a second runtime.API behind the stage's;
+//     each request draws from math/rand/v2's per-thread generator and goes to the canary with
+//     probability percentTraffic, so no client is pinned to either side. A canary request has
+//     $context.isCanaryRequest true, is written to the stage's access log and counted in
+//     metric series whose stage is "{stage}/Canary" (the name CloudWatch's canary log group
+//     takes; AWS's metric dimension is not documented). With useStageCache the canary shares
+//     the stage's response cache, else it caches nothing. A canary that does not load is logged
+//     and the stage serves alone. The Lambda proxy event's requestContext carries no
+//     isCanaryRequest, as AWS's does not document one.
+//   - Stage variables are substituted at load in integration uris, credentials ARNs and
+//     authorizer uris (compile.ResolveStageVariables); a uri naming a variable the stage does
+//     not define leaves its method answering 500 Internal server error (logged at load and
+//     per call), where AWS, which leaves it empty, fails on the host or function it no longer
+//     has. In mappings and templates an undefined one is empty.
+//   - Compression (compression.go), when the API sets minimumCompressionSize: the answer is
+//     compressed when its body (Content-Length, or the first bytes of a streamed HTTP_PROXY
+//     answer, held until they reach the size) is at least that size and Accept-Encoding's
+//     highest q among gzip, deflate (zlib) and identity ("*" for those not named; ties: gzip,
+//     deflate, identity) is not identity. It then carries Content-Encoding and Vary:
+//     Accept-Encoding, and no Content-Length. HEAD, 1xx, 204 and 304 answers and those already
+//     encoded are left alone; gateway responses are compressed like any answer. A request body
+//     with Content-Encoding gzip, x-gzip or deflate (zlib or raw) is decoded before mapping for
+//     every integration but HTTP_PROXY, which streams it as it came; decoded bytes count
+//     against the payload limit (413 past it: a decompression bomb is cut), and a body that does
+//     not decode answers 400 BAD_REQUEST_BODY "Invalid request body". Other codings pass as they
+//     came. Without minimumCompressionSize none of this runs (one nil check).
 //
 // gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
 // integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;
