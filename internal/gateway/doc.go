@@ -30,8 +30,6 @@
 //     response has not started. A MOCK reads (and discards) the body too, so the limit holds.
 //   - Authorization is not enforced yet, so methods that require it fail closed: AWS_IAM
 //     answers 403 Missing Authentication Token, CUSTOM and COGNITO_USER_POOLS 401 Unauthorized.
-//     Canary traffic and caching are not applied yet; loading a stage that uses them logs a
-//     warning.
 //   - API keys and throttling (traffic.go), after authorization, in AWS's order: a method with
 //     apiKeyRequired takes the key from x-api-key; a missing, unknown or disabled key, or one in
 //     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY), and so does
@@ -60,6 +58,21 @@
 //     BAD_REQUEST_BODY "Invalid request body"; $context.error.validationErrorString carries
 //     the detail (for parameters, the message itself). A validator whose model does not compile
 //     answers 500 and is logged at load.
+//   - Response cache (cache.go), after request validation, for a method the stage caches: the
+//     stage's cacheClusterEnabled, then the method's own methodSettings block (any verb), else
+//     `*/*` (GET, and an ANY method's GET requests, only), with cacheTtlInSeconds above 0. Keys:
+//     cacheNamespace, verb, then each cacheKeyParameters value (a query parameter's first value;
+//     absent and empty differ). Only 2xx answers of up to 1,048,576 bytes are kept (users report
+//     AWS keeping a backend's 4xx too; an error pinned for the TTL is worse than a call); HEAD
+//     requests are not cached. Concurrent misses on a key share one integration call: the
+//     waiters get its answer, or its gateway error, or call the integration themselves when the
+//     answer could not be held. Cache-Control: max-age=0 (a directive of its own, any case)
+//     refreshes the entry when the method does not require authorization for it; otherwise no
+//     caller holds execute-api:InvalidateCache yet (mayInvalidateCache), and the strategy
+//     applies: FAIL_WITH_403 answers ACCESS_DENIED 403 {"message":"Unauthorized"},
+//     SUCCEED_WITH_RESPONSE_HEADER adds Warning: 199 Cache-control headers were ignored because
+//     the caller was unauthorized. cacheClusterSize (GB) is the bound in GiB; a new size starts
+//     an empty cache. A miss that waited on another's call counts as CacheHitCount.
 //   - Non-proxy request (HTTP, MOCK): the request template is chosen by Content-Type's media
 //     type (application/json when absent; parameters such as charset ignored). With no matching
 //     template the passthrough behaviour decides: NEVER, or WHEN_NO_TEMPLATES when templates
