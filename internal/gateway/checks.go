@@ -28,6 +28,7 @@ func (g *Gateway) checkPolicy(rc *request) *gatewayError {
 	arn := g.methodARN(rc)
 	switch p.Decide(arn, sourceAddr(rc.r.RemoteAddr), rc.policyKey) {
 	case runtime.PolicyAllow:
+		rc.policyAllowed = true
 		return nil
 	case runtime.PolicyExplicitDeny:
 		return accessDenied(arn, true)

@@ -165,6 +165,7 @@ func TestResourcePolicy(t *testing.T) {
 		&model.Resource{Id: "pri001", Path: "/private/{id}", ResourceMethods: get("NONE")},
 		&model.Resource{Id: "cus001", Path: "/custom", ResourceMethods: get("CUSTOM")},
 	)
+	withTokenAuthorizer(doc)
 	doc.RestApi.Policy = `{"Version":"2012-10-17","Statement":[
 	  {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/GET/*"},
 	  {"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/GET/private/*",

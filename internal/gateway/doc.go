@@ -28,13 +28,29 @@
 //   - Payload: a declared Content-Length over MaxPayloadBytes answers 413 before anything is
 //     read; a body of unknown length is cut when it passes the limit and answered 413 if the
 //     response has not started. A MOCK reads (and discards) the body too, so the limit holds.
-//   - Authorization is not enforced yet, so methods that require it fail closed: AWS_IAM
-//     answers 403 Missing Authentication Token, CUSTOM and COGNITO_USER_POOLS 401 Unauthorized.
+//   - Authorization not enforced yet fails closed: AWS_IAM answers 403 Missing Authentication
+//     Token, COGNITO_USER_POOLS 401 Unauthorized.
+//   - Lambda authorizers (authorize.go), CUSTOM methods: identity sources are read first; a
+//     missing or empty one, or a TOKEN failing identityValidationExpression (anchored, RE2),
+//     answers 401 Unauthorized without a call. The function gets AWS's TOKEN or REQUEST event
+//     (the proxy event without its body) and has 10 s. Its policy is evaluated against the
+//     method ARN (wildcards, lists, explicit Deny wins): a Deny answers 403 {"Message":"User is
+//     not authorized to access this resource with an explicit deny"}, no Allow 403 {"Message":
+//     "User is not authorized to access this resource"} unless the resource policy explicitly
+//     allows the call. A function error whose errorMessage is "Unauthorized" answers 401; any
+//     other error, a timeout, an unknown function or an output that is not {principalId,
+//     policyDocument, context of scalars} answers 500 AUTHORIZER_CONFIGURATION_ERROR
+//     {"message":null}; a functions runtime that cannot take the call (throttled, none
+//     configured) 500 AUTHORIZER_FAILURE. Policies (not 401s or errors) are cached per
+//     authorizer and identity values for the TTL, in memory, at most 65,536 (a full shard drops
+//     what expired, then arbitrary entries); a redeploy starts afresh. Context values are
+//     stringified ("7", "true") for $context.authorizer.x and the proxy event's
+//     requestContext.authorizer, which also has integrationLatency (ms; 0 from the cache).
 //   - API keys and throttling (traffic.go), after authorization, in AWS's order: a method with
 //     apiKeyRequired takes the key from x-api-key; a missing, unknown or disabled key, or one in
-//     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY), and so does
-//     every keyed call of an API whose apiKeySource is AUTHORIZER, as no authorizer supplies a
-//     key yet. Then token buckets: the plan's throttle of the method (keyed
+//     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY). With
+//     apiKeySource AUTHORIZER the key is the Lambda authorizer's usageIdentifierKey (a method
+//     without one, or an answer without it, is refused alike). Then token buckets: the plan's throttle of the method (keyed
 //     "{resourcePath}/{VERB}"; an ANY method by the request's verb, else by "ANY") and the
 //     plan's throttle, both per key; the stage's methodSettings for the method, else its "*/*"
 //     (a bucket per method either way); the account's (server setting, AWS's 10,000 rps and

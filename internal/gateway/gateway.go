@@ -84,6 +84,8 @@ type Gateway struct {
 
 	// iam checks the signatures of AWS_IAM methods (authorize_iam.go).
 	iam *iamAuth
+	// authCache holds Lambda authorizer results for their TTL.
+	authCache authCache
 }
 
 // New loads every stage from st, compiles it, and follows st's change feed until Close.

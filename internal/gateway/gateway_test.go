@@ -381,6 +381,7 @@ func TestProtectedMethodsFailClosed(t *testing.T) {
 		&model.Resource{Id: "key001", Path: "/key", ResourceMethods: protected("NONE", true)},
 		&model.Resource{Id: "opn001", Path: "/open", ResourceMethods: protected("NONE", false)},
 	)
+	withTokenAuthorizer(doc)
 	e.deploy(doc, "dep001", "prod", nil)
 	cases := []struct {
 		path, body, errorType string

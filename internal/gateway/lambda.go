@@ -327,6 +327,10 @@ func (rc *request) appendRequestContext(b []byte) []byte {
 	b = append(b, ',')
 	b = str(b, "apiId", rc.api.ID)
 	b = append(b, ',')
+	if rc.auth != nil {
+		b = rc.appendAuthorizer(b)
+		b = append(b, ',')
+	}
 	b = str(b, "deploymentId", rc.api.DeploymentID)
 	b = append(b, ',')
 	b = str(b, "domainName", rc.host)

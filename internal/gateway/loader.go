@@ -195,12 +195,20 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method will answer 500 Internal server error: its request validator cannot run",
 				"resource", res.Path, "method", m.Verb.String(), "reason", v.Err)
 		}
-		if m.AuthorizationType != "" && m.AuthorizationType != "NONE" {
+		if m.AuthorizationType == "AWS_IAM" || m.AuthorizationType == "COGNITO_USER_POOLS" {
 			log.Warn("method refuses every request: authorization is not enforced yet",
 				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType)
 		}
-		if m.APIKeyRequired && api.APIKeySource == "AUTHORIZER" {
-			log.Warn("method refuses every request: its API key would come from an authorizer, and none runs yet",
+		if m.AuthorizationType == "CUSTOM" && (m.Authorizer == nil || m.Authorizer.Err != "") {
+			reason := "its authorizerId names no authorizer of the deployment"
+			if m.Authorizer != nil {
+				reason = m.Authorizer.Err
+			}
+			log.Warn("method will answer 500: its authorizer cannot run", "resource", res.Path,
+				"method", m.Verb.String(), "reason", reason)
+		}
+		if m.APIKeyRequired && api.APIKeySource == "AUTHORIZER" && m.AuthorizationType != "CUSTOM" {
+			log.Warn("method refuses every request: its API key comes from a Lambda authorizer, and it has none",
 				"resource", res.Path, "method", m.Verb.String())
 		}
 	})

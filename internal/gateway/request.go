@@ -49,6 +49,11 @@ type request struct {
 	clientCert *x509.Certificate
 	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
 	apiKey, apiKeyID string
+	// policyAllowed is set when the resource policy explicitly allows the call; auth is the
+	// Lambda authorizer's answer (nil when none ran) and authLatency the call's duration.
+	policyAllowed bool
+	auth          *authorization
+	authLatency   time.Duration
 	// caller is the IAM identity that signed the request (authorize_iam.go); nil when none.
 	caller *iam.Caller
 

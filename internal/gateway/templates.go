@@ -53,6 +53,9 @@ func (rc *request) templateRequest() *awsvtl.Request {
 	c.Identity.SourceIP = clientIP(rc.r)
 	c.Identity.UserAgent = rc.r.UserAgent()
 	c.Identity.APIKey, c.Identity.APIKeyID = rc.apiKey, rc.apiKeyID
+	if rc.auth != nil {
+		c.Authorizer = rc.auth.templateValue()
+	}
 	rc.fillIdentity(&c.Identity)
 	c.Identity.ClientCert = rc.clientCertContext()
 	rc.tmplReq = req

@@ -267,15 +267,21 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 	now := rc.start
 	var b *binding
 	if m.APIKeyRequired {
-		// A key from an authorizer needs an authorizer that supplies one; none does yet.
+		var value string
 		if rc.api.APIKeySource == "AUTHORIZER" {
-			return errInvalidAPIKey
+			// The key is the Lambda authorizer's usageIdentifierKey.
+			if rc.auth == nil || rc.auth.usageKey == "" {
+				return errInvalidAPIKey
+			}
+			value = rc.auth.usageKey
+		} else {
+			v := rc.r.Header["X-Api-Key"]
+			if len(v) == 0 {
+				return errInvalidAPIKey
+			}
+			value = v[0]
 		}
-		v := rc.r.Header["X-Api-Key"]
-		if len(v) == 0 {
-			return errInvalidAPIKey
-		}
-		k := t.keys.Load().byValue[v[0]]
+		k := t.keys.Load().byValue[value]
 		if k == nil {
 			return errInvalidAPIKey
 		}

@@ -1,0 +1,353 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/functions"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/runtime"
+)
+
+const authURI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.authFn}/invocations"
+
+// authorizerDoc protects GET and POST /pets with a TOKEN authorizer and GET /orders with a
+// REQUEST one. GET /pets answers $context.authorizer values from a MOCK template; POST /pets
+// is a Lambda proxy that answers its event.
+func authorizerDoc(ttl int64) *model.APIDoc {
+	get := mockMethod("GET", `{"statusCode":200}`, map[string]*model.IntegrationResponse{
+		"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `$context.authorizer.principalId|$context.authorizer.tenant|$context.authorizer.admin|$context.authorizer.n`}},
+	}, "200")
+	get.AuthorizationType, get.AuthorizerId = "CUSTOM", "tok001"
+	post := &model.Method{HttpMethod: "POST", AuthorizationType: "CUSTOM", AuthorizerId: "tok001",
+		MethodIntegration: &model.Integration{Type: "AWS_PROXY", HttpMethod: "POST", TimeoutInMillis: 2000,
+			Uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/backend/invocations"}}
+	orders := mockMethod("GET", `{"statusCode":200}`, map[string]*model.IntegrationResponse{
+		"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `$context.authorizer.principalId`}},
+	}, "200")
+	orders.AuthorizationType, orders.AuthorizerId = "CUSTOM", "req001"
+	doc := newDoc(
+		&model.Resource{Id: "petsid", ParentId: "rootrootid", PathPart: "pets", Path: "/pets",
+			ResourceMethods: map[string]*model.Method{"GET": get, "POST": post}},
+		&model.Resource{Id: "ordersid", ParentId: "rootrootid", PathPart: "orders", Path: "/orders",
+			ResourceMethods: map[string]*model.Method{"GET": orders}},
+	)
+	zero := int64(0)
+	doc.Authorizers = map[string]*model.Authorizer{
+		"tok001": {Id: "tok001", Name: "tok", Type: "TOKEN", AuthorizerUri: authURI,
+			IdentitySource: "method.request.header.Authorization", IdentityValidationExpression: `Bearer [a-z]+`,
+			AuthorizerResultTtlInSeconds: &ttl},
+		"req001": {Id: "req001", Name: "req", Type: "REQUEST", AuthorizerUri: authURI,
+			IdentitySource:               "method.request.header.X-User, method.request.querystring.tenant, stageVariables.zone",
+			AuthorizerResultTtlInSeconds: &zero},
+	}
+	return doc
+}
+
+// policyFor is an authorizer answer with one statement on resource.
+func policyFor(principal, effect, resource, context string) string {
+	if context == "" {
+		context = "null"
+	}
+	return `{"principalId":"` + principal + `","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"` +
+		effect + `","Resource":"` + resource + `"}]},"context":` + context + `}`
+}
+
+const petsARN = "arn:aws:execute-api:us-east-1:123456789012:" + apiID + "/prod"
+
+// authorizerFunctions answers as the authorizer by the token it gets, and as the backend with
+// the event it got.
+func authorizerFunctions(calls *atomic.Int64) func(context.Context, functions.InvokeRequest) (*functions.InvokeResult, error) {
+	return func(ctx context.Context, req functions.InvokeRequest) (*functions.InvokeResult, error) {
+		ok := func(p string) (*functions.InvokeResult, error) {
+			return &functions.InvokeResult{StatusCode: 200, Payload: []byte(p)}, nil
+		}
+		if req.FunctionName == "backend" {
+			b, _ := json.Marshal(map[string]any{"statusCode": 200, "body": string(req.Payload)})
+			return ok(string(b))
+		}
+		calls.Add(1)
+		var ev struct {
+			Type, AuthorizationToken, MethodArn string
+			Headers                             map[string]string
+			QueryStringParameters               map[string]string
+		}
+		if err := json.Unmarshal(req.Payload, &ev); err != nil {
+			return nil, err
+		}
+		if ev.Type == "REQUEST" {
+			return ok(policyFor(ev.Headers["X-User"]+"@"+ev.QueryStringParameters["tenant"], "Allow", petsARN+"/GET/orders", ""))
+		}
+		switch strings.TrimPrefix(ev.AuthorizationToken, "Bearer ") {
+		case "alice":
+			return ok(policyFor("alice", "Allow", petsARN+"/*/pets", `{"tenant":"t1","admin":true,"n":7}`))
+		case "getonly":
+			return ok(policyFor("g", "Allow", petsARN+"/GET/*", ""))
+		case "deny":
+			return ok(`{"principalId":"d","policyDocument":{"Version":"2012-10-17","Statement":[` +
+				`{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"},` +
+				`{"Action":"execute-api:Invoke","Effect":"Deny","Resource":"` + petsARN + `/GET/pets"}]}}`)
+		case "unauthorized":
+			return &functions.InvokeResult{StatusCode: 200, FunctionError: "Unhandled",
+				Payload: []byte(`{"errorMessage":"Unauthorized","errorType":"errorString"}`)}, nil
+		case "crash":
+			return &functions.InvokeResult{StatusCode: 200, FunctionError: "Unhandled",
+				Payload: []byte(`{"errorMessage":"runtime error: index out of range","errorType":"runtime.Error"}`)}, nil
+		case "garbage":
+			return ok(`<html>`)
+		case "nested":
+			return ok(policyFor("n", "Allow", "*", `{"obj":{"a":1}}`))
+		case "noprincipal":
+			return ok(`{"policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]}}`)
+		case "slow":
+			<-ctx.Done()
+			return nil, ctx.Err()
+		case "missing":
+			return nil, &functions.Error{Status: 404, Type: "ResourceNotFoundException", Message: "Function not found"}
+		case "throttled":
+			return nil, &functions.Error{Status: 429, Type: "TooManyRequestsException", Message: "Rate Exceeded."}
+		}
+		return ok(policyFor("x", "Deny", "*", ""))
+	}
+}
+
+func TestLambdaAuthorizer(t *testing.T) {
+	defer func(d time.Duration) { authorizerTimeout = d }(authorizerTimeout)
+	authorizerTimeout = 200 * time.Millisecond
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	e.deploy(authorizerDoc(0), "dep1", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+
+	const (
+		unauthorized = `{"message":"Unauthorized"}`
+		noAllow      = `{"Message":"User is not authorized to access this resource"}`
+		denied       = `{"Message":"User is not authorized to access this resource with an explicit deny"}`
+		configError  = `{"message":null}`
+	)
+	cases := []struct {
+		name, method, path, token string
+		header                    map[string]string
+		status                    int
+		body, errorType           string
+		calls                     int64
+	}{
+		{"allowed, context in the template", "GET", "/pets", "Bearer alice", nil, 200, "alice|t1|true|7", "", 1},
+		{"missing token", "GET", "/pets", "", nil, 401, unauthorized, "UnauthorizedException", 0},
+		{"empty token", "GET", "/pets", " ", nil, 401, unauthorized, "UnauthorizedException", 0},
+		{"validation expression mismatch", "GET", "/pets", "Basic abc", nil, 401, unauthorized, "UnauthorizedException", 0},
+		{"validation expression is anchored", "GET", "/pets", "Bearer alice; x", nil, 401, unauthorized, "UnauthorizedException", 0},
+		{"explicit deny", "GET", "/pets", "Bearer deny", nil, 403, denied, "AccessDeniedException", 1},
+		{"policy for another method", "POST", "/pets", "Bearer getonly", nil, 403, noAllow, "AccessDeniedException", 1},
+		{"no statement applies", "GET", "/pets", "Bearer nobody", nil, 403, denied, "AccessDeniedException", 1},
+		{"Unauthorized error", "GET", "/pets", "Bearer unauthorized", nil, 401, unauthorized, "UnauthorizedException", 1},
+		{"authorizer crash", "GET", "/pets", "Bearer crash", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"garbage answer", "GET", "/pets", "Bearer garbage", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"context object", "GET", "/pets", "Bearer nested", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"no principalId", "GET", "/pets", "Bearer noprincipal", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"timeout", "GET", "/pets", "Bearer slow", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"function missing", "GET", "/pets", "Bearer missing", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"throttled", "GET", "/pets", "Bearer throttled", nil, 500, configError, "AuthorizerConfigurationException", 1},
+		{"request authorizer", "GET", "/orders?tenant=t9", "", map[string]string{"X-User": "bob"}, 200, "bob@t9", "", 1},
+		{"request source missing", "GET", "/orders", "", map[string]string{"X-User": "bob"}, 401, unauthorized, "UnauthorizedException", 0},
+		{"request header missing", "GET", "/orders?tenant=t9", "", nil, 401, unauthorized, "UnauthorizedException", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := map[string]string{}
+			if c.token != "" {
+				hdr["Authorization"] = c.token
+			}
+			for k, v := range c.header {
+				hdr[k] = v
+			}
+			before := calls.Load()
+			r := e.do(c.method, e.pathURL(apiID, "prod", c.path), "", nil, hdr)
+			if r.status != c.status || r.body != c.body {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, c.status, c.body)
+			}
+			if et := r.header.Get("X-Amzn-Errortype"); et != c.errorType {
+				t.Errorf("x-amzn-ErrorType %q, want %q", et, c.errorType)
+			}
+			if n := calls.Load() - before; n != c.calls {
+				t.Errorf("%d authorizer calls, want %d", n, c.calls)
+			}
+		})
+	}
+}
+
+func TestLambdaAuthorizerEvents(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	e.deploy(authorizerDoc(0), "dep1", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+
+	// A token that tries to break out of its JSON string reaches the function verbatim.
+	const injected = `Bearer alice","methodArn":"arn:aws:execute-api:*`
+	r := e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, map[string]string{"Authorization": injected})
+	if r.status != 401 {
+		t.Fatalf("injected token: %d %s", r.status, r.body)
+	}
+	if calls.Load() != 0 {
+		t.Fatal("a token failing the validation expression reached the authorizer")
+	}
+	doc := authorizerDoc(0)
+	doc.Authorizers["tok001"].IdentityValidationExpression = ""
+	e.deploy(doc, "dep2", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+	r = e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, map[string]string{"Authorization": injected})
+	if r.status != 403 {
+		t.Fatalf("injected token without a validation expression: %d %s", r.status, r.body)
+	}
+	var ev map[string]string
+	if err := json.Unmarshal(fn.last(t).Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"type": "TOKEN", "authorizationToken": injected, "methodArn": petsARN + "/GET/pets"}
+	if fmt.Sprint(ev) != fmt.Sprint(want) {
+		t.Errorf("TOKEN event %v, want %v", ev, want)
+	}
+	if fn.last(t).FunctionName != "arn:aws:lambda:us-east-1:123456789012:function:auth" {
+		t.Errorf("authorizer function %q", fn.last(t).FunctionName)
+	}
+
+	// REQUEST: the proxy event's request fields, no body.
+	r = e.do("GET", e.pathURL(apiID, "prod", "/orders?tenant=t9"), "", strings.NewReader(""), map[string]string{"X-User": "bob"})
+	if r.status != 200 {
+		t.Fatalf("request authorizer: %d %s", r.status, r.body)
+	}
+	var rev map[string]any
+	if err := json.Unmarshal(fn.last(t).Payload, &rev); err != nil {
+		t.Fatal(err)
+	}
+	if rev["type"] != "REQUEST" || rev["methodArn"] != petsARN+"/GET/orders" || rev["resource"] != "/orders" ||
+		rev["httpMethod"] != "GET" || rev["stageVariables"].(map[string]any)["zone"] != "eu" {
+		t.Errorf("REQUEST event %v", rev)
+	}
+	if _, ok := rev["body"]; ok {
+		t.Error("REQUEST event carries a body")
+	}
+
+	// The proxy event of the protected method carries the authorizer's answer.
+	r = e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), map[string]string{"Authorization": "Bearer alice"})
+	if r.status != 200 {
+		t.Fatalf("proxy: %d %s", r.status, r.body)
+	}
+	var pev struct {
+		RequestContext struct {
+			Authorizer map[string]any `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &pev); err != nil {
+		t.Fatalf("proxy event %s: %v", r.body, err)
+	}
+	a := pev.RequestContext.Authorizer
+	if a["principalId"] != "alice" || a["tenant"] != "t1" || a["admin"] != "true" || a["n"] != "7" {
+		t.Errorf("requestContext.authorizer %v", a)
+	}
+	if _, ok := a["integrationLatency"].(float64); !ok {
+		t.Errorf("requestContext.authorizer.integrationLatency %v", a["integrationLatency"])
+	}
+}
+
+func TestLambdaAuthorizerCache(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	e.deploy(authorizerDoc(300), "dep1", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+	alice := map[string]string{"Authorization": "Bearer alice"}
+	for range 20 {
+		if r := e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice); r.status != 200 {
+			t.Fatalf("GET: %d %s", r.status, r.body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("20 requests with one token made %d authorizer calls, want 1", n)
+	}
+	// The cached policy serves another method it allows, without a call.
+	if r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), alice); r.status != 200 {
+		t.Fatalf("POST: %d %s", r.status, r.body)
+	}
+	// A cached policy is evaluated for each method: GET-only refuses POST from the cache.
+	getonly := map[string]string{"Authorization": "Bearer getonly"}
+	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, getonly)
+	if r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), getonly); r.status != 403 {
+		t.Fatalf("POST with a GET-only policy: %d %s", r.status, r.body)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d authorizer calls, want 2", n)
+	}
+	// A redeploy compiles new authorizers: their results start afresh.
+	e.deploy(authorizerDoc(300), "dep2", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d authorizer calls after a redeploy, want 3", n)
+	}
+}
+
+func TestAuthCacheBounded(t *testing.T) {
+	var c authCache
+	a := &authorizerForTest
+	now := time.Now()
+	res := &authorization{principalID: "p"}
+	for i := range authCacheShards * authCacheShardSize * 2 {
+		c.put(a, fmt.Sprint("token-", i), res, now.Add(time.Hour))
+	}
+	if n := c.len(); n > authCacheShards*authCacheShardSize {
+		t.Fatalf("%d results kept, bound is %d", n, authCacheShards*authCacheShardSize)
+	}
+	if c.get(a, "token-"+fmt.Sprint(authCacheShards*authCacheShardSize*2-1), now) == nil {
+		t.Error("the newest result was evicted")
+	}
+	if c.get(a, "token-1", now.Add(2*time.Hour)) != nil {
+		t.Error("an expired result was served")
+	}
+}
+
+var authorizerForTest = runtime.Authorizer{ID: "a", TTL: time.Hour}
+
+// withTokenAuthorizer gives doc a TOKEN authorizer on the Authorization header and makes every
+// CUSTOM method use it.
+func withTokenAuthorizer(doc *model.APIDoc) *model.APIDoc {
+	doc.Authorizers = map[string]*model.Authorizer{"tok001": {Id: "tok001", Name: "tok", Type: "TOKEN",
+		AuthorizerUri:  "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/auth/invocations",
+		IdentitySource: "method.request.header.Authorization"}}
+	for _, r := range doc.Resources {
+		for _, m := range r.ResourceMethods {
+			if m.AuthorizationType == "CUSTOM" {
+				m.AuthorizerId = "tok001"
+			}
+		}
+	}
+	return doc
+}
+
+// The resource policy and the authorizer's policy combine as AWS's same-account table says: an
+// Allow in either suffices, a Deny in either refuses.
+func TestLambdaAuthorizerWithResourcePolicy(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	doc := authorizerDoc(0)
+	doc.RestApi.Policy = `{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/POST/pets"}]}`
+	e.deploy(doc, "dep1", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+	getonly := map[string]string{"Authorization": "Bearer getonly"}
+	// Authorizer silent on POST, resource policy allows: allowed.
+	if r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), getonly); r.status != 200 {
+		t.Fatalf("POST allowed by the resource policy: %d %s", r.status, r.body)
+	}
+	// Authorizer allows GET, resource policy silent: allowed.
+	if r := e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, getonly); r.status != 200 {
+		t.Fatalf("GET allowed by the authorizer: %d %s", r.status, r.body)
+	}
+	// Resource policy allows POST, authorizer denies everything: refused.
+	r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), map[string]string{"Authorization": "Bearer nobody"})
+	if r.status != 403 || !strings.Contains(r.body, "explicit deny") {
+		t.Fatalf("POST denied by the authorizer: %d %s", r.status, r.body)
+	}
+}
