@@ -29,10 +29,12 @@ type exporter struct {
 	sigv4  bool // some method uses AWS_IAM
 	// validatorNames maps validator ids to names.
 	validatorNames map[string]string
+	// authorizers are the ids of the authorizers some method uses.
+	authorizers map[string]bool
 }
 
 func exportDoc(doc *model.APIDoc, opts ExportOptions) ([]byte, error) {
-	ex := &exporter{doc: doc, opts: opts, validatorNames: map[string]string{}}
+	ex := &exporter{doc: doc, opts: opts, validatorNames: map[string]string{}, authorizers: map[string]bool{}}
 	switch opts.Type {
 	case "oas30":
 		ex.v3 = true
@@ -307,6 +309,10 @@ func (ex *exporter) operation(r *model.Resource, m *model.Method) map[string]any
 		ex.sigv4 = true
 		security = append(security, map[string]any{sigv4Scheme: []any{}})
 	}
+	if a := ex.doc.Authorizers[m.AuthorizerId]; a != nil && (m.AuthorizationType == "CUSTOM" || m.AuthorizationType == model.AuthorizerCognito) {
+		ex.authorizers[a.Id] = true
+		security = append(security, map[string]any{a.Name: stringsAny(m.AuthorizationScopes)})
+	}
 	if len(security) > 0 {
 		op["security"] = security
 	}
@@ -466,6 +472,7 @@ func (ex *exporter) securitySchemes() map[string]any {
 		out[sigv4Scheme] = map[string]any{"type": "apiKey", "name": "Authorization", "in": "header",
 			extAuthType: "awsSigv4"}
 	}
+	ex.authorizerSchemes(out)
 	return out
 }
 

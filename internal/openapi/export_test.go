@@ -26,6 +26,10 @@ var exportCases = []struct {
 		ExportOptions{Type: "oas30", Extensions: "apigateway", YAML: true, Host: "testapi001.execute-api.localhost", StageName: "v1"}},
 	{"petstore-oas30-swagger.yaml", "petstore-oas30.yaml", ImportOptions{},
 		ExportOptions{Type: "swagger", Extensions: "integrations", YAML: true, Host: "api.example.com", BasePath: "/pets-v1"}},
+	{"authorizers-oas30.yaml", "authorizers.yaml", ImportOptions{},
+		ExportOptions{Type: "oas30", Extensions: "authorizers", YAML: true, Host: "testapi001.execute-api.localhost", StageName: "prod"}},
+	{"authorizers-swagger.json", "authorizers.yaml", ImportOptions{},
+		ExportOptions{Type: "swagger", Extensions: "apigateway", Host: "testapi001.execute-api.localhost", StageName: "prod"}},
 }
 
 func TestExportGolden(t *testing.T) {

@@ -44,6 +44,16 @@ func stabilise(t *testing.T, d *model.APIDoc) *model.APIDoc {
 	for i, n := range vnames {
 		ids[byName[n].Id] = fmt.Sprintf("val%03d", i)
 	}
+	var anames []string
+	authByName := map[string]*model.Authorizer{}
+	for _, a := range d.Authorizers {
+		anames = append(anames, a.Name)
+		authByName[a.Name] = a
+	}
+	sort.Strings(anames)
+	for i, n := range anames {
+		ids[authByName[n].Id] = fmt.Sprintf("aut%03d", i)
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)

@@ -73,8 +73,10 @@ type importer struct {
 	set      map[string]bool
 	// schemes classifies the security schemes by name: "apikey", "iam", "authorizer" or "other".
 	schemes map[string]string
-	// validators maps a validator name to its id.
-	validators map[string]string
+	// validators maps a validator name to its id; authorizers a security scheme's name to the
+	// id of the authorizer it declares.
+	validators  map[string]string
+	authorizers map[string]string
 	// inlineModels maps the hash of an inline schema to the model generated for it.
 	inlineModels map[string]string
 	// variableChild maps a resource id to the path part of its {variable} child.
@@ -105,7 +107,7 @@ func parse(body []byte, opts ImportOptions, apiID string) (*parsed, error) {
 	}
 	im := &importer{
 		root: root, opts: opts, apiID: apiID, set: map[string]bool{},
-		schemes: map[string]string{}, validators: map[string]string{},
+		schemes: map[string]string{}, validators: map[string]string{}, authorizers: map[string]string{},
 		inlineModels: map[string]string{}, variableChild: map[string]string{}, now: model.Now(),
 	}
 	switch {
@@ -296,9 +298,8 @@ func (im *importer) rootExtensions() {
 }
 
 // securitySchemes classifies the declared schemes. An apiKey scheme in header x-api-key makes
-// a method require an API key; a scheme with authtype awsSigv4 means AWS_IAM; Lambda and Cognito
-// authorizers are refused because Portico's model has no authorizers yet, and importing the
-// methods without them would leave them open.
+// a method require an API key; a scheme with authtype awsSigv4 means AWS_IAM; a scheme with
+// x-amazon-apigateway-authorizer declares a Lambda or Cognito authorizer of that name.
 func (im *importer) securitySchemes() {
 	var defs map[string]any
 	if im.v3 {
@@ -317,6 +318,7 @@ func (im *importer) securitySchemes() {
 		switch {
 		case hasAuthorizer:
 			im.schemes[name] = "authorizer"
+			im.authorizer(name, s)
 		case strings.EqualFold(authType, "awsSigv4"):
 			im.schemes[name] = "iam"
 		case typ == "apiKey" && strings.EqualFold(in, "header") && strings.EqualFold(keyName, "x-api-key"):

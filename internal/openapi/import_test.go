@@ -18,6 +18,7 @@ var importCases = []struct {
 	{"basepath-ignore", "basepath.yaml", ImportOptions{}},
 	{"basepath-prepend", "basepath.yaml", ImportOptions{BasePath: "prepend"}},
 	{"basepath-split", "basepath.yaml", ImportOptions{BasePath: "split"}},
+	{"authorizers", "authorizers.yaml", ImportOptions{}},
 }
 
 func TestImportGolden(t *testing.T) {
@@ -128,7 +129,9 @@ func TestImportRefusesBadInput(t *testing.T) {
 		{"compression", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-minimum-compression-size": 10485761}`, ImportOptions{}, "Invalid minimum compression size, must be between 0 and 10485760"},
 		{"endpoint type", `{"swagger": "2.0", "info": {"title": "t"}}`, ImportOptions{EndpointConfigurationTypes: "GLOBAL"}, "Invalid endpoint configuration type"},
 		{"basepath mode", `{"swagger": "2.0", "info": {"title": "t"}}`, ImportOptions{BasePath: "strip"}, "Invalid basepath option 'strip'"},
-		{"authorizer", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "token"}}}, "paths": {"/p": {"get": {"security": [{"auth": []}]}}}}`, ImportOptions{}, "Portico does not support yet"},
+		{"authorizer", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "token"}}}, "paths": {"/p": {"get": {"security": [{"auth": []}]}}}}`, ImportOptions{}, "authorizerUri is required for type token"},
+		{"authorizer type", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "jwt"}}}}`, ImportOptions{}, "Invalid authorizer type 'jwt'"},
+		{"authorizer ttl", `{"swagger": "2.0", "info": {"title": "t"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": "u", "authorizerResultTtlInSeconds": 3601}}}}`, ImportOptions{}, "must be an integer between 0 and 3600"},
 		{"auth type", swagger(`"/p": {"get": {"x-amazon-apigateway-auth": {"type": "cognito"}}}`), ImportOptions{}, "Valid values are NONE, AWS_IAM"},
 		{"fail on warnings", `{"swagger": "2.0", "info": {"title": "t"}, "x-amazon-apigateway-cors": {}}`, ImportOptions{FailOnWarnings: true}, "Warnings found during import:\n\tUnsupported extension x-amazon-apigateway-cors"},
 	}

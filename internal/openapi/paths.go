@@ -238,7 +238,8 @@ func (im *importer) security(m *model.Method, op map[string]any, where string) {
 			case "iam":
 				m.AuthorizationType = "AWS_IAM"
 			case "authorizer":
-				im.errorf("Unable to put method '%s': security scheme '%s' is a Lambda or Cognito authorizer, which Portico does not support yet", where, name)
+				scopes, _ := rm[name].([]any)
+				im.useAuthorizer(m, name, scopes, where)
 			case "other":
 				im.warnf("Unsupported security scheme '%s' on method '%s'. Ignoring.", name, where)
 			default:

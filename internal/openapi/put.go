@@ -52,12 +52,13 @@ func overwrite(existing *model.APIDoc, p *parsed) *model.APIDoc {
 			}
 		}
 	}
+	authIDs := sameNameIDs(out.Authorizers, existing.Authorizers)
 	for name, m := range out.Models {
 		if prev := existing.Models[name]; prev != nil {
 			m.Id = prev.Id
 		}
 	}
-	renumber(out, resIDs, valIDs)
+	renumber(out, resIDs, valIDs, authIDs)
 	return out
 }
 
@@ -82,8 +83,9 @@ func keepEndpoint(api *model.RestApi, old model.RestApi, set map[string]bool) {
 	api.EndpointConfiguration = &ec
 }
 
-// renumber gives resources and validators the ids in the maps (ids not in a map stay).
-func renumber(d *model.APIDoc, resIDs, valIDs map[string]string) {
+// renumber gives resources, validators and authorizers the ids in the maps (ids not in a map
+// stay).
+func renumber(d *model.APIDoc, resIDs, valIDs, authIDs map[string]string) {
 	id := func(m map[string]string, k string) string {
 		if v, ok := m[k]; ok {
 			return v
@@ -102,6 +104,9 @@ func renumber(d *model.APIDoc, resIDs, valIDs map[string]string) {
 			if m.RequestValidatorId != "" {
 				m.RequestValidatorId = id(valIDs, m.RequestValidatorId)
 			}
+			if m.AuthorizerId != "" {
+				m.AuthorizerId = id(authIDs, m.AuthorizerId)
+			}
 			if in := m.MethodIntegration; in != nil && in.CacheNamespace == ownID {
 				in.CacheNamespace = r.Id
 			}
@@ -115,6 +120,28 @@ func renumber(d *model.APIDoc, resIDs, valIDs map[string]string) {
 		validators[v.Id] = v
 	}
 	d.RequestValidators = validators
+	if len(d.Authorizers) > 0 {
+		authorizers := make(map[string]*model.Authorizer, len(d.Authorizers))
+		for _, a := range d.Authorizers {
+			a.Id = id(authIDs, a.Id)
+			authorizers[a.Id] = a
+		}
+		d.Authorizers = authorizers
+	}
+}
+
+// sameNameIDs maps the id of each imported authorizer to the id of the existing one of the same
+// name, so a re-import keeps the ids methods and clients know.
+func sameNameIDs(imported, existing map[string]*model.Authorizer) map[string]string {
+	out := map[string]string{}
+	for _, a := range imported {
+		for _, prev := range existing {
+			if prev.Name == a.Name {
+				out[a.Id] = prev.Id
+			}
+		}
+	}
+	return out
 }
 
 // merge adds the document's definition to a copy of existing, the document winning on conflicts:
@@ -175,6 +202,17 @@ func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
 		out.RequestValidators[v.Id] = v
 	}
 
+	authIDs := sameNameIDs(in.Authorizers, out.Authorizers)
+	if len(in.Authorizers) > 0 && out.Authorizers == nil {
+		out.Authorizers = map[string]*model.Authorizer{}
+	}
+	for _, a := range in.Authorizers {
+		if id, ok := authIDs[a.Id]; ok {
+			a.Id = id
+		}
+		out.Authorizers[a.Id] = a
+	}
+
 	if out.GatewayResponses == nil {
 		out.GatewayResponses = map[string]*model.GatewayResponse{}
 	}
@@ -216,6 +254,9 @@ func merge(existing *model.APIDoc, p *parsed) (*model.APIDoc, error) {
 		for verb, m := range r.ResourceMethods {
 			if id, ok := valIDs[m.RequestValidatorId]; ok {
 				m.RequestValidatorId = id
+			}
+			if id, ok := authIDs[m.AuthorizerId]; ok {
+				m.AuthorizerId = id
 			}
 			if mi := m.MethodIntegration; mi != nil && mi.CacheNamespace == r.Id {
 				mi.CacheNamespace = target.Id
