@@ -28,8 +28,6 @@
 //   - Payload: a declared Content-Length over MaxPayloadBytes answers 413 before anything is
 //     read; a body of unknown length is cut when it passes the limit and answered 413 if the
 //     response has not started. A MOCK reads (and discards) the body too, so the limit holds.
-//   - Authorization not enforced yet fails closed: AWS_IAM answers 403 Missing Authentication
-//     Token, COGNITO_USER_POOLS 401 Unauthorized.
 //   - Lambda authorizers (authorize.go), CUSTOM methods: identity sources are read first; a
 //     missing or empty one, or a TOKEN failing identityValidationExpression (anchored, RE2),
 //     answers 401 Unauthorized without a call. The function gets AWS's TOKEN or REQUEST event
@@ -46,6 +44,15 @@
 //     what expired, then arbitrary entries); a redeploy starts afresh. Context values are
 //     stringified ("7", "true") for $context.authorizer.x and the proxy event's
 //     requestContext.authorizer, which also has integrationLatency (ms; 0 from the cache).
+//   - COGNITO_USER_POOLS (authorize_cognito.go; internal/auth/oidc checks the token): the token
+//     is the identity source header's value, raw or after "Bearer " (either case). Every refusal
+//     answers 401 Unauthorized, a token without any of the method's authorizationScopes
+//     included (AWS's answer there is not pinned down; 403 is also reported);
+//     identityValidationExpression is matched against the token's aud (client_id for access
+//     tokens), after the signature. Signing keys that cannot be fetched answer 500
+//     AUTHORIZER_FAILURE, providers naming no issuer 500 AUTHORIZER_CONFIGURATION_ERROR. The
+//     claims reach templates as $context.authorizer.claims and proxy events as
+//     requestContext.authorizer {"claims": {...}, "scopes": [...] or null}.
 //   - API keys and throttling (traffic.go), after authorization, in AWS's order: a method with
 //     apiKeyRequired takes the key from x-api-key; a missing, unknown or disabled key, or one in
 //     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY). With
@@ -83,9 +90,10 @@
 //     requests are not cached. Concurrent misses on a key share one integration call: the
 //     waiters get its answer, or its gateway error, or call the integration themselves when the
 //     answer could not be held. Cache-Control: max-age=0 (a directive of its own, any case)
-//     refreshes the entry when the method does not require authorization for it; otherwise no
-//     caller holds execute-api:InvalidateCache yet (mayInvalidateCache), and the strategy
-//     applies: FAIL_WITH_403 answers ACCESS_DENIED 403 {"message":"Unauthorized"},
+//     refreshes the entry when the method does not require authorization for it, or when the
+//     request is SigV4-signed by an identity whose policies allow execute-api:InvalidateCache on
+//     the method's ARN (iamAllows, whatever the method's authorizationType); otherwise the
+//     strategy applies: FAIL_WITH_403 answers ACCESS_DENIED 403 {"message":"Unauthorized"},
 //     SUCCEED_WITH_RESPONSE_HEADER adds Warning: 199 Cache-control headers were ignored because
 //     the caller was unauthorized. cacheClusterSize (GB) is the bound in GiB; a new size starts
 //     an empty cache. A miss that waited on another's call counts as CacheHitCount.
@@ -225,6 +233,30 @@
 //     against the payload limit (413 past it: a decompression bomb is cut), and a body that does
 //     not decode answers 400 BAD_REQUEST_BODY "Invalid request body". Other codings pass as they
 //     came. Without minimumCompressionSize none of this runs (one nil check).
+//   - Execution logs (execlog.go): methodSettings loggingLevel and dataTraceEnabled, the
+//     method's block else "*/*" else OFF, resolved at load; a stage where every one is OFF
+//     starts no trace (rc.exec stays nil). Lines use AWS's wording ("Method request headers:
+//     {Name=value, ...}", "Endpoint request URI: ...", "Method completed with status: 200", ...);
+//     the trace starts once the stage is known ("Extended Request Id"), so a request that
+//     matches no method is logged under "*/*". INFO keeps every request; ERROR keeps a request
+//     only when it failed (a gateway error, or a 5XX answer), whole. Without dataTrace,
+//     parameters, headers and bodies are not logged. Bodies are cut at 1,024 bytes, followed by
+//     " [TRUNCATED]"; headers are listed by name, several values joined with ","; Authorization
+//     and x-api-key values (and the API key in the usage plan lines) show only their last 6
+//     characters, the rest as "*". With dataTrace the method request body is read whole before
+//     the integration, to log it (an HTTP_PROXY body is then sent from memory). An HTTP_PROXY
+//     answer streams: its first 1,024 bytes are logged as both the endpoint response body and
+//     the method response body. Latency in "Received response" is IntegrationLatency's.
+//   - TestInvokeMethod (testinvoke.go): the API's current document is compiled for the pseudo
+//     stage "test-invoke-stage" (deployment id "test-invoke-deployment-id") with the request's
+//     stage variables, and the request runs through the payload limit, request validation and
+//     the integration, with execution logging forced to INFO with data. As the console's test,
+//     it skips the resource policy, authorizers, API keys and throttling, and is not counted in
+//     metrics or access logs. The host is "testPrefix.testDomainName" and the caller address
+//     "test-invoke-source-ip", AWS's values. Path parameters come from pathWithQueryString when
+//     it matches the resource's path (else none); with no pathWithQueryString the resource's
+//     path is used as written. An ANY method is run as GET. Log lines are prefixed with the time
+//     as Java's Date prints it ("Sun Nov 22 02:00:00 UTC 2026 : ").
 //
 // gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
 // integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;

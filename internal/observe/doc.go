@@ -26,6 +26,14 @@
 // portico_access_log_dropped_total counts both, so a slow or stuck destination never slows a
 // request and its losses are visible.
 //
+// Execution logs. ExecLog keeps every stage's execution log lines in one append-only file of
+// JSON lines (time, apiId, stage, requestId, message), rotated by size, written by one
+// goroutine: a request hands its lines over in one non-blocking send, and when the bounded
+// queue is full they are dropped and counted (portico_execution_log_dropped_total). Readers
+// select by API, stage, request id and time; a follower reads what is stored, then gets each
+// line once it is written, and is cut off (ErrFollowerBehind) rather than slow the writer.
+// The gateway decides what a request logs; observe only keeps it.
+//
 // Metrics (namespace portico_apigateway), how they map to AWS/ApiGateway:
 //
 //	Count               portico_apigateway_count_total                      counter
