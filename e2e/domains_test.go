@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 
 	"github.com/portico/portico/internal/server"
 )
@@ -338,6 +339,21 @@ func TestCustomDomainsWithAWSCLI(t *testing.T) {
 	if err != nil || body != "B prod /hello pay.secure.example.test pay [C=US,O=Portico Test,CN=device-1] [4242]" {
 		t.Fatalf("trusted client: %v %q", err, body)
 	}
+	// The access log sees the client's certificate too.
+	logFile := filepath.Join(dir, "access.log")
+	if _, err := c.UpdateStage(context.Background(), &apigateway.UpdateStageInput{RestApiId: aws.String(apiB), StageName: aws.String("prod"),
+		PatchOperations: []types.PatchOperation{
+			{Op: types.OpReplace, Path: aws.String("/accessLogSettings/destinationArn"), Value: aws.String("file://" + logFile)},
+			{Op: types.OpReplace, Path: aws.String("/accessLogSettings/format"), Value: aws.String(
+				"$context.requestId $context.identity.clientCert.subjectDN|$context.identity.clientCert.issuerDN|$context.identity.clientCert.serialNumber")},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the client certificate in the access log", func() bool {
+		tlsGet(srv.TLSAddr, "pay.secure.example.test", "/hello", roots, &trusted)
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), " C=US,O=Portico Test,CN=device-1|C=US,O=Portico Test,CN=Portico Test Client CA|4242\n")
+	})
 	if _, _, err := tlsGet(srv.TLSAddr, "pay.secure.example.test", "/hello", roots, nil); err == nil {
 		t.Fatal("a client without a certificate completed the mutual TLS handshake")
 	}
