@@ -13,7 +13,8 @@ import (
 // traceFlags declares serve's tracing flag; the returned function, run after parsing, fills
 // cfg from it and from the standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 // and OTEL_EXPORTER_OTLP_ENDPOINT (when the flag and PORTICO_OTLP_ENDPOINT are unset),
-// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and OTEL_BSP_SCHEDULE_DELAY (milliseconds).
+// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY and
+// OTEL_EXPORTER_OTLP_TIMEOUT (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT first), both in milliseconds.
 func traceFlags(e *env, fs *flag.FlagSet, cfg *server.Config) func() error {
 	endpoint := fs.String("otlp-endpoint", e.getenv("PORTICO_OTLP_ENDPOINT"),
 		"OTLP/HTTP collector that spans of stages with tracingEnabled are exported to, as JSON: its base URL (http://host:4318) or its /v1/traces URL (PORTICO_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_ENDPOINT is honoured)")
@@ -27,12 +28,25 @@ func traceFlags(e *env, fs *flag.FlagSet, cfg *server.Config) func() error {
 			return fmt.Errorf("%w: OTEL_EXPORTER_OTLP_HEADERS: %v", errUsage, err)
 		}
 		cfg.OTLPEndpoint, cfg.OTLPHeaders, cfg.ServiceName = u, h, e.getenv("OTEL_SERVICE_NAME")
-		if v := e.getenv("OTEL_BSP_SCHEDULE_DELAY"); v != "" {
-			ms, err := strconv.Atoi(v)
-			if err != nil || ms <= 0 {
-				return fmt.Errorf("%w: OTEL_BSP_SCHEDULE_DELAY: want a positive number of milliseconds", errUsage)
+		for _, v := range []struct {
+			names []string
+			dst   *time.Duration
+		}{
+			{[]string{"OTEL_BSP_SCHEDULE_DELAY"}, &cfg.TraceBatchInterval},
+			{[]string{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"}, &cfg.TraceExportTimeout},
+		} {
+			for _, name := range v.names {
+				s := e.getenv(name)
+				if s == "" {
+					continue
+				}
+				ms, err := strconv.Atoi(s)
+				if err != nil || ms <= 0 {
+					return fmt.Errorf("%w: %s: want a positive number of milliseconds", errUsage, name)
+				}
+				*v.dst = time.Duration(ms) * time.Millisecond
+				break
 			}
-			cfg.TraceBatchInterval = time.Duration(ms) * time.Millisecond
 		}
 		return nil
 	}

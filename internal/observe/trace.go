@@ -146,7 +146,7 @@ type TracerOptions struct {
 	// BatchInterval how long traces gather before an export (default 1s).
 	BatchTraces   int
 	BatchInterval time.Duration
-	// Timeout bounds one export (default 10s, OTLP's default).
+	// Timeout bounds one export, and Close's final one (default 10s, OTLP's default).
 	Timeout time.Duration
 	Client  *http.Client
 	Logger  *slog.Logger
@@ -159,8 +159,11 @@ type Tracer struct {
 	queue    chan *Trace
 	done     chan struct{}
 	finished chan struct{}
-	pool     sync.Pool
-	closed   sync.Once
+	// stop aborts an export in flight when Close has waited Timeout.
+	stopCtx context.Context
+	stop    context.CancelFunc
+	pool    sync.Pool
+	closed  sync.Once
 	// dropped counts spans lost to a full queue or a failed export; exported those a
 	// collector accepted.
 	dropped, exported atomic.Int64
@@ -193,6 +196,7 @@ func NewTracer(opts TracerOptions) *Tracer {
 	}
 	t := &Tracer{opts: opts, queue: make(chan *Trace, opts.QueueTraces), done: make(chan struct{}),
 		finished: make(chan struct{})}
+	t.stopCtx, t.stop = context.WithCancel(context.Background())
 	t.pool.New = func() any { return &Trace{tracer: t} }
 	r := []byte(`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":`)
 	r = appendJSONString(r, opts.ServiceName)
@@ -237,10 +241,19 @@ func (t *Tracer) release(tr *Trace) {
 	t.pool.Put(tr)
 }
 
-// Close exports what is queued and stops the exporter.
+// Close exports what is queued and stops the exporter, within Timeout: past it, the export in
+// flight is abandoned and what remains is dropped.
 func (t *Tracer) Close() error {
 	t.closed.Do(func() { close(t.done) })
-	<-t.finished
+	wait := time.NewTimer(t.opts.Timeout)
+	defer wait.Stop()
+	select {
+	case <-t.finished:
+	case <-wait.C:
+		t.stop()
+		<-t.finished
+	}
+	t.stop()
 	return nil
 }
 
@@ -310,7 +323,7 @@ func (t *Tracer) export(b []byte, batch []*Trace) []byte {
 }
 
 func (t *Tracer) post(body []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
+	ctx, cancel := context.WithTimeout(t.stopCtx, t.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.opts.Endpoint, bytes.NewReader(body))
 	if err != nil {

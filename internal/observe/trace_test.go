@@ -85,7 +85,12 @@ func TestTracerStuckCollectorDoesNotBlock(t *testing.T) {
 	if d := time.Since(begin); d > 2*time.Second {
 		t.Errorf("10000 traces took %v against a stuck collector", d)
 	}
+	// Close waits for the export in flight at most Timeout, then abandons it.
+	closing := time.Now()
 	tr.Close()
+	if d := time.Since(closing); d > time.Second {
+		t.Errorf("Close took %v against a stuck collector", d)
+	}
 	if tr.Exported() != 0 || tr.Dropped() != 10000 {
 		t.Errorf("exported %d, dropped %d; want 0 and 10000", tr.Exported(), tr.Dropped())
 	}

@@ -64,11 +64,12 @@ type Config struct {
 	// OTLPEndpoint is the OTLP/HTTP traces URL that spans of stages with tracingEnabled are
 	// exported to ("": tracing is off), with OTLPHeaders; ServiceName is their service.name
 	// ("portico" when empty); TraceBatchInterval how long spans gather before an export (1s
-	// when zero).
+	// when zero); TraceExportTimeout bounds one export (10s when zero).
 	OTLPEndpoint       string
 	OTLPHeaders        map[string]string
 	ServiceName        string
 	TraceBatchInterval time.Duration
+	TraceExportTimeout time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.

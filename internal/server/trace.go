@@ -18,6 +18,7 @@ func openTracer(cfg Config, m *observe.Metrics, log *slog.Logger) *observe.Trace
 		Headers:       cfg.OTLPHeaders,
 		ServiceName:   cfg.ServiceName,
 		BatchInterval: cfg.TraceBatchInterval,
+		Timeout:       cfg.TraceExportTimeout,
 		Logger:        log,
 	})
 	m.RegisterTracer(t)
