@@ -26,7 +26,7 @@ import (
 //   - what: the operation's AWS name, the path, and the request parameters: path placeholders,
 //     query and JSON body. Secrets are replaced by "***": API key values (CreateApiKey,
 //     ImportApiKeys) and any field whose name says it holds a secret (secret, password,
-//     token). Resource policies are kept, as CloudTrail keeps them: they are configuration, not
+//     token) or is a credential header (authorization, x-api-key: TestInvokeMethod's headers). Resource policies are kept, as CloudTrail keeps them: they are configuration, not
 //     credentials. A body that is not a JSON object (OpenAPI imports, key files) or is over
 //     64 KiB is summarised by its size and SHA-256; a key import by its size only;
 //   - the outcome: status, AWS error code and message, and the id the answer names.
@@ -213,7 +213,8 @@ func isSecretField(op, name string) bool {
 	if n == "value" && op == "CreateApiKey" {
 		return true
 	}
-	return strings.Contains(n, "secret") || strings.Contains(n, "password") || strings.Contains(n, "token")
+	return strings.Contains(n, "secret") || strings.Contains(n, "password") || strings.Contains(n, "token") ||
+		n == "authorization" || n == "x-api-key"
 }
 
 func requestParameters(op string, params map[string]string, q map[string][]string, body []byte) map[string]any {

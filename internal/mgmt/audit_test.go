@@ -31,6 +31,9 @@ func TestAuditRequestParameters(t *testing.T) {
 		{"GetExport", map[string]string{"type": "oas30"}, nil, "", `{"exportType":"oas30"}`},
 		{"PutGatewayResponse", map[string]string{"type": "DEFAULT_4XX"}, nil, "", `{"responseType":"DEFAULT_4XX"}`},
 		{"DeleteRestApi", nil, nil, "", `null`},
+		{"TestInvokeMethod", map[string]string{"api": "a", "res": "r", "verb": "GET"}, nil,
+			`{"headers":{"Authorization":"Bearer t","X-Api-Key":"k","Accept":"*/*"},"multiValueHeaders":{"authorization":["a","b"]}}`,
+			`{"headers":{"Accept":"*/*","Authorization":"***","X-Api-Key":"***"},"httpMethod":"GET","multiValueHeaders":{"authorization":"***"},"resourceId":"r","restApiId":"a"}`},
 	}
 	for _, tt := range tests {
 		got, _ := json.Marshal(requestParameters(tt.op, tt.params, tt.query, []byte(tt.body)))
