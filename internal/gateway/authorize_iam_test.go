@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/bolt"
 )
 
 // staticIdentities serves one Directory.
@@ -274,3 +277,63 @@ type nopWriter struct{}
 func (nopWriter) Header() http.Header         { return http.Header{} }
 func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (nopWriter) WriteHeader(int)             {}
+
+// BenchmarkAuthorizeIAM serves a signed GET through an AWS_IAM MOCK method (signature, identity
+// policy and resource policy) next to the same method without authorization.
+func BenchmarkAuthorizeIAM(b *testing.B) {
+	st, err := bolt.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ids := &staticIdentities{}
+	d, err := iam.Build(iamAccount, nil, iam.Identities{Users: []model.IAMUser{{UserName: "alice", UserId: "AIDAALICE",
+		Arn:        "arn:aws:iam::" + iamAccount + ":user/alice",
+		AccessKeys: []model.IAMAccessKey{{AccessKeyId: "AKIAALICE000000000", SecretAccessKey: "alice-secret", Status: "Active"}},
+		Policies:   map[string]string{"p": `{"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:*/prod/GET/*"}]}`}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids.d.Store(d)
+	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", `{"ok":true}`, nil)}
+	open := mockMethod("GET", `{"statusCode": 200}`, ok, "200")
+	guarded := mockMethod("GET", `{"statusCode": 200}`, ok, "200")
+	guarded.AuthorizationType = "AWS_IAM"
+	doc := newDoc(&model.Resource{Id: "ope001", Path: "/open", ResourceMethods: map[string]*model.Method{"GET": open}},
+		&model.Resource{Id: "iam001", Path: "/iam", ResourceMethods: map[string]*model.Method{"GET": guarded}})
+	doc.RestApi.Policy = `{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::` + iamAccount + `:user/mallory"},"Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+	  {"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/GET/open"}]}`
+	err = st.Update(func(tx store.Tx) error {
+		tx.Put(store.KindRestAPI, apiID, doc)
+		tx.Put(store.KindDeployment, store.Key(apiID, "dep001"), model.DeploymentRecord{Deployment: model.Deployment{Id: "dep001"}, APIID: apiID, Snapshot: doc})
+		return tx.Put(store.KindStage, store.Key(apiID, "prod"), model.StageRecord{APIID: apiID, Stage: model.Stage{StageName: "prod", DeploymentId: "dep001"}})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw, err := New(st, Options{Region: "us-east-1", AccountID: iamAccount, Identities: ids, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close()
+	for _, path := range []string{"/open", "/iam"} {
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
+			url := "http://" + apiID + ".execute-api.localhost/prod" + path + "?limit=5"
+			signed := httptest.NewRequest("GET", url, nil)
+			creds := aws.Credentials{AccessKeyID: "AKIAALICE000000000", SecretAccessKey: "alice-secret"}
+			if err := v4.NewSigner().SignHTTP(context.Background(), creds, signed, payloadHash(nil), "execute-api", "us-east-1", time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", url, nil)
+				req.Header = signed.Header
+				w := httptest.NewRecorder()
+				gw.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
