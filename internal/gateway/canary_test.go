@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -180,4 +181,31 @@ func TestCanaryAccessLog(t *testing.T) {
 	r := e.do("GET", url, host, nil, nil)
 	want := r.header.Get("X-Amzn-Requestid") + " dep002 true"
 	e.waitFor(func() bool { return strings.Contains(out.String(), want) })
+}
+
+// BenchmarkCanaryStage and BenchmarkPlainStage serve the same MOCK route from a stage whose
+// canary takes 30% and from one without a canary.
+func BenchmarkCanaryStage(b *testing.B) { benchRelease(b, true) }
+
+func BenchmarkPlainStage(b *testing.B) { benchRelease(b, false) }
+
+func benchRelease(b *testing.B, canary bool) {
+	gw := nonProxyBench(b, releaseDoc("base"))
+	if canary {
+		api := *gw.table.Lookup(apiID, "prod")
+		c := *gw.table.Lookup(apiID, "prod")
+		c.IsCanary = true
+		api.Canary, api.CanaryPercent = &c, 30
+		gw.table.Set(&api)
+	}
+	req := httptest.NewRequest("GET", "/restapis/"+apiID+"/prod/_user_request_/who", nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w := httptest.NewRecorder()
+		gw.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
 }
