@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
 	"github.com/portico/portico/internal/state"
@@ -140,7 +141,7 @@ func (g *Gateway) serveCached(rc *request) *gatewayError {
 	invalidate := false
 	if asksForFresh(rc.r.Header) {
 		switch {
-		case !c.RequireAuthorization || g.mayInvalidateCache(rc):
+		case !c.RequireAuthorization || g.iamAllows(rc, iam.ActionInvalidateCache):
 			invalidate = true
 		case c.Unauthorized == runtime.FailWith403:
 			return errCacheControlForbidden
@@ -215,11 +216,6 @@ func (g *Gateway) fill(rc *request, sc *stageCache, key string, ttl time.Duratio
 	}
 	return nil
 }
-
-// mayInvalidateCache reports whether the request may invalidate its cache entry: the
-// execute-api:InvalidateCache permission of a SigV4-signed caller. Caller identities are not
-// resolved yet, so no request may; AWS's rule for an unsigned request.
-func (g *Gateway) mayInvalidateCache(*request) bool { return false }
 
 // asksForFresh reports whether a request's Cache-Control holds max-age=0.
 func asksForFresh(h http.Header) bool {

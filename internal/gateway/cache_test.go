@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/state"
@@ -354,4 +359,66 @@ func TestCacheMetrics(t *testing.T) {
 		"portico_apigateway_count_total"+stage+" 6",
 		"portico_apigateway_cache_hit_count_total"+stage+" 2",
 		"portico_apigateway_cache_miss_count_total"+stage+" 3")
+}
+
+// TestCacheInvalidationByIAM: with requireAuthorizationForCacheControl, a request signed by an
+// identity allowed execute-api:InvalidateCache on the method refreshes the entry; a caller
+// allowed only to invoke, or a wrong signature, gets the strategy's answer.
+func TestCacheInvalidationByIAM(t *testing.T) {
+	ids := &staticIdentities{}
+	d, err := iam.Build(iamAccount, nil, iam.Identities{Users: []model.IAMUser{
+		{UserName: "ops", UserId: "AIDAOPS", Arn: "arn:aws:iam::" + iamAccount + ":user/ops",
+			AccessKeys: []model.IAMAccessKey{{AccessKeyId: "AKIAOPS00000000000", SecretAccessKey: "ops-secret", Status: "Active"}},
+			Policies:   map[string]string{"cache": `{"Statement":[{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"arn:aws:execute-api:us-east-1:*:*/prod/GET/items/*"}]}`}},
+		{UserName: "dev", UserId: "AIDADEV", Arn: "arn:aws:iam::" + iamAccount + ":user/dev",
+			AccessKeys: []model.IAMAccessKey{{AccessKeyId: "AKIADEV00000000000", SecretAccessKey: "dev-secret", Status: "Active"}},
+			Policies:   map[string]string{"invoke": `{"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}`}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids.d.Store(d)
+	ms := cachingOn(300)
+	ms.UnauthorizedCacheControlHeaderStrategy = "FAIL_WITH_403"
+	e, b := cacheEnv(t, Options{Region: "us-east-1", AccountID: iamAccount, Identities: ids},
+		map[string]*model.MethodSetting{"*/*": ms})
+	signed := func(creds *aws.Credentials) result {
+		t.Helper()
+		req, err := http.NewRequest("GET", e.pathURL(apiID, "prod", "/items/1"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Cache-Control", "max-age=0")
+		if creds != nil {
+			if err := v4.NewSigner().SignHTTP(context.Background(), *creds, req, payloadHash(nil), "execute-api", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return result{resp.StatusCode, resp.Header, string(body)}
+	}
+	e.get("/items/1", nil)
+	for _, c := range []struct {
+		name   string
+		creds  *aws.Credentials
+		status int
+		calls  int64
+	}{
+		{"invoke only", &aws.Credentials{AccessKeyID: "AKIADEV00000000000", SecretAccessKey: "dev-secret"}, 403, 1},
+		{"wrong secret", &aws.Credentials{AccessKeyID: "AKIAOPS00000000000", SecretAccessKey: "x"}, 403, 1},
+		{"unsigned", nil, 403, 1},
+		{"allowed", &aws.Credentials{AccessKeyID: "AKIAOPS00000000000", SecretAccessKey: "ops-secret"}, 200, 2},
+	} {
+		if r := signed(c.creds); r.status != c.status || b.n.Load() != c.calls {
+			t.Fatalf("%s: %d %q, backend %d, want %d and %d calls", c.name, r.status, r.body, b.n.Load(), c.status, c.calls)
+		}
+	}
+	if r := e.get("/items/1", nil); !strings.HasSuffix(r.body, "#2") || b.n.Load() != 2 {
+		t.Fatalf("after the allowed refresh: %q, backend %d", r.body, b.n.Load())
+	}
 }
