@@ -223,3 +223,27 @@ func TestClientCertificates(t *testing.T) {
 	_, err := c.GetClientCertificate(ctx, &apigateway.GetClientCertificateInput{ClientCertificateId: cc.ClientCertificateId})
 	wantAPIError(t, err, "NotFoundException", "Invalid client certificate identifier specified")
 }
+
+func TestTagsOnDomainsAndClientCertificates(t *testing.T) {
+	c := domainEnv(t)
+	ctx := context.Background()
+	must(c.CreateDomainName(ctx, &apigateway.CreateDomainNameInput{DomainName: aws.String("api.example.com"),
+		CertificateArn: aws.String(certARN), Tags: map[string]string{"team": "edge"}})).ok(t)
+	cc := must(c.GenerateClientCertificate(ctx, &apigateway.GenerateClientCertificateInput{})).ok(t)
+	for _, arn := range []string{
+		"arn:aws:apigateway:us-east-1::/domainnames/api.example.com",
+		"arn:aws:apigateway:us-east-1::/clientcertificates/" + aws.ToString(cc.ClientCertificateId),
+	} {
+		must(c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"env": "prod"}})).ok(t)
+		must(c.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team"}})).ok(t)
+		if got := must(c.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)})).ok(t).Tags; len(got) != 1 || got["env"] != "prod" {
+			t.Errorf("%s: tags %v", arn, got)
+		}
+	}
+	d := must(c.GetDomainName(ctx, &apigateway.GetDomainNameInput{DomainName: aws.String("api.example.com")})).ok(t)
+	if len(d.Tags) != 1 || d.Tags["env"] != "prod" {
+		t.Errorf("domain tags %v", d.Tags)
+	}
+	_, err := c.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String("arn:aws:apigateway:us-east-1::/domainnames/none.example.com"), Tags: map[string]string{"a": "b"}})
+	wantAPIError(t, err, "NotFoundException", "Invalid domain name identifier specified")
+}

@@ -7,9 +7,9 @@ import (
 	"github.com/portico/portico/internal/store"
 )
 
-// tagTarget names the object an ARN designates: an API, one of its stages, an API key or a
-// usage plan.
-type tagTarget struct{ api, stage, apiKey, plan string }
+// tagTarget names the object an ARN designates: an API, one of its stages, an API key, a
+// usage plan, a custom domain name or a client certificate.
+type tagTarget struct{ api, stage, apiKey, plan, domain, clientCert string }
 
 // parseTagARN reads arn:aws:apigateway:{region}::/restapis/{id}[/stages/{name}].
 func parseTagARN(arn string) (tagTarget, error) {
@@ -27,8 +27,12 @@ func parseTagARN(arn string) (tagTarget, error) {
 		return tagTarget{apiKey: p[1]}, nil
 	case len(p) == 2 && p[0] == "usageplans" && p[1] != "":
 		return tagTarget{plan: p[1]}, nil
+	case len(p) == 2 && p[0] == "domainnames" && p[1] != "":
+		return tagTarget{domain: p[1]}, nil
+	case len(p) == 2 && p[0] == "clientcertificates" && p[1] != "":
+		return tagTarget{clientCert: p[1]}, nil
 	}
-	return tagTarget{}, badRequest("Portico supports tags on REST APIs, stages, API keys and usage plans only: %s", arn)
+	return tagTarget{}, badRequest("Portico supports tags on REST APIs, stages, API keys, usage plans, domain names and client certificates only: %s", arn)
 }
 
 // withTags runs fn over the tag map of the ARN's object; write stores the object afterwards.
@@ -61,6 +65,24 @@ func (s *server) withTags(arn string, write bool, fn func(tags *map[string]strin
 				return err
 			}
 			return tx.Put(store.KindUsagePlan, rec.Plan.Id, rec)
+		case t.domain != "":
+			d, err := loadDomain(tx, t.domain)
+			if err != nil {
+				return err
+			}
+			if err := fn(&d.Tags); err != nil || !write {
+				return err
+			}
+			return tx.Put(store.KindDomainName, d.DomainName, d)
+		case t.clientCert != "":
+			rec, err := loadClientCert(tx, t.clientCert)
+			if err != nil {
+				return err
+			}
+			if err := fn(&rec.Certificate.Tags); err != nil || !write {
+				return err
+			}
+			return tx.Put(store.KindClientCertificate, rec.Certificate.ClientCertificateId, rec)
 		}
 		d, err := s.loadDoc(tx, t.api)
 		if err != nil {
