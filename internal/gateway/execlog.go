@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
@@ -406,4 +407,43 @@ func (g *Gateway) recordTrace(rc *request) {
 			RequestID: rc.requestID, Message: l.msg}
 	}
 	g.opts.ExecLogs.Add(entries)
+}
+
+// lambdaInvokeURI is the Lambda Invoke URL AWS's execution log names for a function.
+func (g *Gateway) lambdaInvokeURI(function string) string {
+	arn := function
+	if !strings.HasPrefix(arn, "arn:") {
+		arn = "arn:aws:lambda:" + g.opts.Region + ":" + g.opts.AccountID + ":function:" + function
+	}
+	return "https://lambda." + g.opts.Region + ".amazonaws.com/2015-03-31/functions/" + arn + "/invocations"
+}
+
+// lambdaRequestHeader is what an Invoke call carries in headers, for the execution log.
+func lambdaRequestHeader(req *functions.InvokeRequest) http.Header {
+	h := http.Header{"X-Amz-Invocation-Type": {functions.InvocationRequestResponse}}
+	if req.InvocationType != "" {
+		h["X-Amz-Invocation-Type"] = []string{req.InvocationType}
+	}
+	if req.LogTail {
+		h["X-Amz-Log-Type"] = []string{"Tail"}
+	}
+	if req.ClientContext != "" {
+		h["X-Amz-Client-Context"] = []string{req.ClientContext}
+	}
+	if req.TraceID != "" {
+		h["X-Amzn-Trace-Id"] = []string{req.TraceID}
+	}
+	return h
+}
+
+// lambdaResponseHeader is what an Invoke answer carries in headers, for the execution log.
+func lambdaResponseHeader(res *functions.InvokeResult) http.Header {
+	h := http.Header{"Content-Type": jsonContentType}
+	if res.ExecutedVersion != "" {
+		h["X-Amz-Executed-Version"] = []string{res.ExecutedVersion}
+	}
+	if res.FunctionError != "" {
+		h["X-Amz-Function-Error"] = []string{res.FunctionError}
+	}
+	return h
 }

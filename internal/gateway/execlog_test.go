@@ -331,3 +331,45 @@ func TestTestInvokeMethod(t *testing.T) {
 		t.Errorf("failing method: status %d log:\n%s", out.Status, out.Log)
 	}
 }
+
+// TestExecutionLogLambda checks the lines of an AWS_PROXY call and of a function error against
+// testdata/execlog/lambda_*.golden.
+func TestExecutionLogLambda(t *testing.T) {
+	el, err := observe.OpenExecLog(observe.ExecLogOptions{Path: filepath.Join(t.TempDir(), observe.ExecFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { el.Close() })
+	fn := &fakeFunctions{}
+	e := newEnv(t, Options{Functions: fn, ExecLogs: el, Region: "us-east-1", AccountID: "123456789012"})
+	e.deploy(lambdaProxyDoc(), "dep1", "prod", map[string]string{"fn": "pets"})
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.MethodSettings = map[string]*model.MethodSetting{"*/*": logSetting("INFO", true)}
+	})
+	for _, c := range []struct {
+		name, payload, fnErr string
+		status               int
+	}{
+		{"lambda_proxy", `{"statusCode": 201, "headers": {"X-Pet": "1"}, "body": "{\"id\":1}"}`, "", 201},
+		{"lambda_error", `{"errorMessage": "boom", "errorType": "Error"}`, "Unhandled", 502},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fn.answerWith(answering(c.payload, c.fnErr))
+			id := "22222222-2222-4333-8444-" + map[string]string{"lambda_proxy": "000000000001", "lambda_error": "000000000002"}[c.name]
+			r := e.do("POST", e.pathURL(apiID, "prod", "/pets/1"), "", strings.NewReader(`{"name":"rex"}`),
+				map[string]string{"X-Amzn-Requestid": id, "User-Agent": "exec-test", "Content-Type": "application/json",
+					"X-Amzn-Trace-Id": "Root=1-00000000-000000000000000000000000"})
+			if r.status != c.status {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+			lines := execLines(e, el, id)
+			// The proxy event is checked by the Lambda tests; here its volatile fields are hidden.
+			for i, l := range lines {
+				if strings.HasPrefix(l, "Endpoint request body after transformations: ") {
+					lines[i] = "Endpoint request body after transformations: {EVENT}"
+				}
+			}
+			compareGolden(t, filepath.Join("testdata", "execlog", c.name+".golden"), normaliseLog(lines))
+		})
+	}
+}

@@ -44,9 +44,15 @@ func (g *Gateway) invoke(rc *request, in *runtime.Integration, req functions.Inv
 	}
 	ctx, cancel := context.WithTimeout(rc.r.Context(), in.Timeout)
 	defer cancel()
+	if rc.exec != nil {
+		rc.traceEndpointRequest(g.lambdaInvokeURI(in.Lambda.Function), lambdaRequestHeader(&req), req.Payload)
+	}
 	res, err := g.opts.Functions.Invoke(ctx, req)
 	if err == nil {
 		rc.obs.integrationAnswered(res.StatusCode)
+		if rc.exec != nil {
+			rc.traceEndpointResponse(res.StatusCode, lambdaResponseHeader(res), res.Payload)
+		}
 		return res, nil, false
 	}
 	switch {
@@ -56,6 +62,13 @@ func (g *Gateway) invoke(rc *request, in *runtime.Integration, req functions.Inv
 		return nil, errTimeout, false
 	}
 	fe := functions.AsError(err)
+	if rc.exec != nil {
+		if fe.Type == functions.ErrNotFound.Type {
+			rc.exec.Log("Execution failed due to configuration error: Invalid function")
+		} else {
+			rc.exec.Log("Lambda invocation failed with status: " + statusText(fe.Status) + ": " + fe.Type + ": " + fe.Message)
+		}
+	}
 	g.log.Error("lambda invocation failed", "api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path,
 		"method", rc.r.Method, "function", in.Lambda.Function, "errorType", fe.Type, "error", fe.Message,
 		"requestId", rc.requestID)
@@ -81,6 +94,10 @@ func (g *Gateway) serveLambdaProxy(rc *request, in *runtime.Integration) *gatewa
 		return gerr
 	}
 	if res.FunctionError != "" {
+		if rc.exec != nil {
+			rc.exec.Log("Lambda execution failed with status " + statusText(res.StatusCode) +
+				" due to customer function error: " + errorMessage(res.Payload))
+		}
 		g.log.Error("lambda function error", "api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path,
 			"method", rc.r.Method, "function", in.Lambda.Function, "functionError", res.FunctionError,
 			"payload", truncate(res.Payload, 512), "requestId", rc.requestID)
@@ -88,6 +105,7 @@ func (g *Gateway) serveLambdaProxy(rc *request, in *runtime.Integration) *gatewa
 	}
 	out, err := parseProxyResponse(res.Payload)
 	if err != nil {
+		rc.exec.Log("Execution failed due to configuration error: Malformed Lambda proxy response")
 		g.log.Error("execution failed due to configuration error: malformed Lambda proxy response", "api", rc.api.ID,
 			"stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method, "function", in.Lambda.Function,
 			"error", err, "requestId", rc.requestID)
@@ -117,6 +135,9 @@ func (g *Gateway) serveLambdaProxy(rc *request, in *runtime.Integration) *gatewa
 		h["Content-Type"] = jsonContentType
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if rc.exec != nil {
+		rc.traceMethodResponse(body, h)
+	}
 	rc.w.WriteHeader(out.status)
 	if rc.r.Method != http.MethodHead {
 		rc.w.Write(body)
