@@ -53,6 +53,20 @@
 //     AUTHORIZER_FAILURE, providers naming no issuer 500 AUTHORIZER_CONFIGURATION_ERROR. The
 //     claims reach templates as $context.authorizer.claims and proxy events as
 //     requestContext.authorizer {"claims": {...}, "scopes": [...] or null}.
+//   - AWS_IAM (authorize_iam.go; internal/auth/sigv4 verifies, internal/auth/iam holds the
+//     identities): SigV4 for execute-api in the server's region, header or presigned URL, 5
+//     minutes of skew, UNSIGNED-PAYLOAD accepted; the body is read whole to be hashed and then
+//     given to the integration. The resource policy is not pre-checked as for anonymous
+//     callers: it is evaluated with the caller (IAM principals, aws:PrincipalArn and friends)
+//     and combined with the identity policies, an explicit Deny in either refusing, an Allow in
+//     either sufficing for a caller of the server's account (both for another account). No
+//     signature: 403 Missing Authentication Token; malformed: INVALID_SIGNATURE with
+//     IncompleteSignatureException; unknown or inactive key, wrong session token: ACCESS_DENIED
+//     "The security token included in the request is invalid."; expired session: EXPIRED_TOKEN;
+//     mismatch (with AWS's canonical string and string to sign) and time out of bounds:
+//     INVALID_SIGNATURE; not allowed: ACCESS_DENIED {"Message":"User: ARN is not authorized to
+//     perform: execute-api:Invoke on resource: ARN[ with an explicit deny]"}. The caller fills
+//     $context.identity accessKey, accountId, caller, user and userArn.
 //   - API keys and throttling (traffic.go), after authorization, in AWS's order: a method with
 //     apiKeyRequired takes the key from x-api-key; a missing, unknown or disabled key, or one in
 //     no usage plan of this API stage, answers 403 Forbidden (INVALID_API_KEY). With
