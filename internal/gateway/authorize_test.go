@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +15,8 @@ import (
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/runtime"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/bolt"
 )
 
 const authURI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.authFn}/invocations"
@@ -349,5 +354,102 @@ func TestLambdaAuthorizerWithResourcePolicy(t *testing.T) {
 	r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader("{}"), map[string]string{"Authorization": "Bearer nobody"})
 	if r.status != 403 || !strings.Contains(r.body, "explicit deny") {
 		t.Fatalf("POST denied by the authorizer: %d %s", r.status, r.body)
+	}
+}
+
+func FuzzAuthorizerOutput(f *testing.F) {
+	for _, s := range []string{policyFor("p", "Allow", "*", `{"a":"b","n":1,"t":true}`), `{}`, `null`, `"x"`, `[]`,
+		`{"principalId":"p","policyDocument":"{}"}`, `{"principalId":1}`,
+		`{"principalId":"p","policyDocument":{"Statement":[{"Effect":"Allow","Action":["execute-api:Invoke"],"Resource":["*"]}]},"context":{"o":{}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		out, err := parseAuthorizerOutput(payload)
+		if err == nil && out.policy == nil {
+			t.Fatalf("%q: accepted without a policy", payload)
+		}
+	})
+}
+
+// benchAuthorizerGateway deploys authorizerDoc with the given authorization on GET /pets and
+// returns a request for it with a token the fake authorizer allows.
+func benchAuthorizerGateway(b *testing.B, authType string) (*Gateway, func() *http.Request) {
+	st, err := bolt.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	doc := authorizerDoc(300)
+	doc.Resources["petsid"].ResourceMethods["GET"].AuthorizationType = authType
+	err = st.Update(func(tx store.Tx) error {
+		tx.Put(store.KindRestAPI, apiID, doc)
+		tx.Put(store.KindDeployment, store.Key(apiID, "dep001"), model.DeploymentRecord{
+			Deployment: model.Deployment{Id: "dep001"}, APIID: apiID, Snapshot: doc})
+		return tx.Put(store.KindStage, store.Key(apiID, "prod"), model.StageRecord{APIID: apiID,
+			Stage: model.Stage{StageName: "prod", DeploymentId: "dep001", Variables: map[string]string{"authFn": "auth"}}})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var calls atomic.Int64
+	gw, err := New(st, Options{Logger: slog.New(slog.DiscardHandler), AccountID: "123456789012", Region: "us-east-1",
+		Functions: &fakeFunctions{answer: authorizerFunctions(&calls)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { gw.Close() })
+	req := func() *http.Request {
+		r := httptest.NewRequest("GET", "http://"+apiID+".execute-api.localhost/prod/pets", nil)
+		r.Header.Set("Authorization", "Bearer getonly")
+		return r
+	}
+	return gw, req
+}
+
+// BenchmarkLambdaAuthorizerCached measures a MOCK method behind a TOKEN authorizer whose
+// result is cached, against the same method without authorization: the difference is what a
+// cached decision costs (identity value, cache lookup, method ARN, policy evaluation).
+func BenchmarkLambdaAuthorizerCached(b *testing.B) {
+	for _, c := range []struct{ name, authType string }{{"none", "NONE"}, {"cached", "CUSTOM"}} {
+		b.Run(c.name, func(b *testing.B) {
+			gw, req := benchAuthorizerGateway(b, c.authType)
+			w := httptest.NewRecorder()
+			gw.ServeHTTP(w, req()) // fills the cache
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				gw.ServeHTTP(w, req())
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLambdaAuthorizerDecision measures the authorization phase alone for a cached TOKEN
+// result: the identity value, the cache lookup, the method ARN and the policy evaluation.
+func BenchmarkLambdaAuthorizerDecision(b *testing.B) {
+	gw, req := benchAuthorizerGateway(b, "CUSTOM")
+	w := httptest.NewRecorder()
+	gw.ServeHTTP(w, req()) // fills the cache
+	rc := newRequest(w, req())
+	defer rc.release()
+	if err := gw.resolveStage(rc); err != nil {
+		b.Fatal(err)
+	}
+	if err := gw.matchRoute(rc); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rc.auth = nil
+		if err := gw.checkAccess(rc); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
