@@ -35,6 +35,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := awsIntegrationFlags(e, fs, &cfg.AWS); err != nil {
 		return err
 	}
+	if err := cognitoFlags(e, fs, &cfg); err != nil {
+		return err
+	}
 	tracing := traceFlags(e, fs, &cfg)
 	cfg.Region = envOr(e, "PORTICO_REGION", cfg.Region)
 	cfg.AccountID = envOr(e, "PORTICO_ACCOUNT_ID", cfg.AccountID)

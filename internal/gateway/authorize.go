@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico/portico/internal/auth/oidc"
 	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/runtime"
@@ -43,8 +44,9 @@ func (g *Gateway) checkAccess(rc *request) *gatewayError {
 		return g.authorizeIAM(rc)
 	case "CUSTOM":
 		return g.authorizeLambda(rc)
+	case "COGNITO_USER_POOLS":
+		return g.authorizeCognito(rc)
 	default:
-		// COGNITO_USER_POOLS: refused as a token that does not verify.
 		return errUnauthorized
 	}
 }
@@ -52,6 +54,8 @@ func (g *Gateway) checkAccess(rc *request) *gatewayError {
 // authorization is a Lambda authorizer's answer: what is cached for one set of identity
 // source values, and what the request then sees as $context.authorizer.
 type authorization struct {
+	// claims are a COGNITO_USER_POOLS token's (authorize_cognito.go); nil for Lambda authorizers.
+	claims      *oidc.Claims
 	principalID string
 	policy      *policy.Policy
 	// context holds the context values in name order, stringified as REST APIs expose them.
@@ -84,7 +88,7 @@ func (g *Gateway) authorizeLambda(rc *request) *gatewayError {
 	res := g.authCache.get(a, ids, rc.start)
 	if res == nil {
 		var err *gatewayError
-		if res, err = g.callAuthorizer(rc, a); err != nil {
+		if res, _, err = g.callAuthorizer(rc, a); err != nil {
 			return err
 		}
 		if a.TTL > 0 {
@@ -137,18 +141,18 @@ func (rc *request) identity(a *runtime.Authorizer) (string, bool) {
 }
 
 // callAuthorizer invokes the authorizer's function with the TOKEN or REQUEST event and reads
-// its answer. A function that fails with the message "Unauthorized" answers 401; any other
-// failure, a timeout, or an answer that is not a valid authorizer output answers 500
-// AUTHORIZER_CONFIGURATION_ERROR; a functions runtime that cannot take the call answers 500
-// AUTHORIZER_FAILURE.
-func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authorization, *gatewayError) {
+// its answer (also returned as sent, when there is one). A function that fails with the
+// message "Unauthorized" answers 401; any other failure, a timeout, or an answer that is not a
+// valid authorizer output answers 500 AUTHORIZER_CONFIGURATION_ERROR; a functions runtime that
+// cannot take the call answers 500 AUTHORIZER_FAILURE.
+func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authorization, []byte, *gatewayError) {
 	logFailure := func(msg string, args ...any) {
 		g.log.Error(msg, append([]any{"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path,
 			"method", rc.r.Method, "authorizer", a.ID, "function", a.Function, "requestId", rc.requestID}, args...)...)
 	}
 	if g.opts.Functions == nil {
 		logFailure("authorizer failed: no functions runtime is configured")
-		return nil, errAuthorizerFailure
+		return nil, nil, errAuthorizerFailure
 	}
 	event := rc.authorizerEvent(a, g.methodARN(rc))
 	ctx, cancel := context.WithTimeout(rc.r.Context(), authorizerTimeout)
@@ -159,32 +163,32 @@ func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authoriza
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			logFailure("authorizer timed out", "timeout", authorizerTimeout)
-			return nil, errAuthorizerConfig
+			return nil, nil, errAuthorizerConfig
 		}
 		fe := functions.AsError(err)
 		logFailure("authorizer invocation failed", "errorType", fe.Type, "error", fe.Message)
 		if errors.Is(err, functions.ErrThrottled) || errors.Is(err, functions.ErrService) {
-			return nil, errAuthorizerFailure
+			return nil, nil, errAuthorizerFailure
 		}
-		return nil, errAuthorizerConfig
+		return nil, nil, errAuthorizerConfig
 	}
 	if res.FunctionError != "" {
 		var fe struct {
 			ErrorMessage string `json:"errorMessage"`
 		}
 		if json.Unmarshal(res.Payload, &fe) == nil && fe.ErrorMessage == "Unauthorized" {
-			return nil, errUnauthorized
+			return nil, res.Payload, errUnauthorized
 		}
 		logFailure("authorizer function error", "functionError", res.FunctionError, "payload", truncate(res.Payload, 512))
-		return nil, errAuthorizerConfig
+		return nil, res.Payload, errAuthorizerConfig
 	}
 	out, perr := parseAuthorizerOutput(res.Payload)
 	if perr != nil {
 		logFailure("execution failed due to configuration error: invalid authorizer output", "error", perr,
 			"payload", truncate(res.Payload, 512))
-		return nil, errAuthorizerConfig
+		return nil, res.Payload, errAuthorizerConfig
 	}
-	return out, nil
+	return out, res.Payload, nil
 }
 
 // authorizerEvent is the TOKEN event, or the REQUEST event: the proxy event's request fields
@@ -270,6 +274,9 @@ func contextValue(raw json.RawMessage) (string, error) {
 // templateValue is $context.authorizer for mapping templates and context.authorizer.x mappings.
 func (a *authorization) templateValue() awsvtl.Authorizer {
 	out := awsvtl.Authorizer{PrincipalID: a.principalID}
+	if a.claims != nil {
+		out.Claims = a.claims.Values
+	}
 	if len(a.context) > 0 {
 		out.Values = make(map[string]string, len(a.context))
 		for _, kv := range a.context {
@@ -283,6 +290,9 @@ func (a *authorization) templateValue() awsvtl.Authorizer {
 // authorizer's context values (stringified) and integrationLatency, the authorizer call's
 // duration in milliseconds (0 when the result came from the cache).
 func (rc *request) appendAuthorizer(b []byte) []byte {
+	if rc.auth.claims != nil {
+		return appendCognitoAuthorizer(b, rc.auth.claims)
+	}
 	b = append(b, `"authorizer":{"principalId":`...)
 	b = appendJSONString(b, rc.auth.principalID)
 	for _, kv := range rc.auth.context {

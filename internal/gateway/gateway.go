@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/auth/oidc"
 	"github.com/portico/portico/internal/compile"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/functions"
@@ -35,6 +36,9 @@ type Options struct {
 	// Domains are the custom domain names and client certificates (nil: none).
 	Domains *domain.Set
 
+	// Tokens verifies the tokens of COGNITO_USER_POOLS methods (nil: a verifier of AWS's
+	// Cognito issuers).
+	Tokens *oidc.Verifier
 	// Identities are the IAM callers of AWS_IAM methods (nil: none, every signature is
 	// refused as an unknown key).
 	Identities Identities
@@ -114,6 +118,9 @@ func New(st store.Store, opts Options) (*Gateway, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Tokens == nil {
+		opts.Tokens = oidc.NewVerifier(oidc.Config{})
 	}
 	defaults, err := compile.DefaultResponses()
 	if err != nil {

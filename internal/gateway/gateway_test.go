@@ -382,6 +382,7 @@ func TestProtectedMethodsFailClosed(t *testing.T) {
 		&model.Resource{Id: "opn001", Path: "/open", ResourceMethods: protected("NONE", false)},
 	)
 	withTokenAuthorizer(doc)
+	withCognitoAuthorizer(doc)
 	e.deploy(doc, "dep001", "prod", nil)
 	cases := []struct {
 		path, body, errorType string

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/portico/portico/internal/auth/oidc"
 )
 
 // Config is everything `portico serve` is configured with.
@@ -69,6 +71,10 @@ type Config struct {
 	OTLPHeaders        map[string]string
 	ServiceName        string
 	TraceBatchInterval time.Duration
+
+	// CognitoPools points COGNITO_USER_POOLS providers (a user pool ARN or id, or an issuer
+	// URL) at an issuer URL and the app clients accepted; pools not named use AWS's issuers.
+	CognitoPools map[string]oidc.Pool
 	TraceExportTimeout time.Duration
 }
 

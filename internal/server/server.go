@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/auth/iam"
+	"github.com/portico/portico/internal/auth/oidc"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/gateway"
@@ -64,6 +65,9 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	cfg.DataDir = dataDir
+	if err := oidc.CheckPools(cfg.CognitoPools); err != nil {
+		return nil, fmt.Errorf("cognito pools: %w", err)
+	}
 	if cfg.CertDir == "" {
 		cfg.CertDir = filepath.Join(dataDir, "certs")
 	}
@@ -124,6 +128,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		Tracer:                obs.tracer,
 		Functions:             invoker,
 		Identities:            ids,
+		Tokens:                oidc.NewVerifier(oidc.Config{Pools: cfg.CognitoPools}),
 		AWS:                   cfg.AWS.services(),
 		Region:                cfg.Region,
 		AccountID:             cfg.AccountID,
