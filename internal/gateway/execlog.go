@@ -222,8 +222,12 @@ func (g *Gateway) traceMethod(rc *request) {
 	if x == nil {
 		return
 	}
-	t, _ := rc.api.Observe.(*telemetry)
-	x.setting = t.exec.forMethod(rc.method)
+	// The API serving the request may have changed since the trace started (a canary).
+	if t, _ := rc.api.Observe.(*telemetry); t != nil {
+		x.setting = t.exec.forMethod(rc.method)
+	} else {
+		x.setting = execSetting{}
+	}
 	if x.setting.level == execOff {
 		x.release()
 		rc.exec = nil

@@ -9,7 +9,8 @@
 // mgmt imports the model, the store, certs, openapi, auth/sigv4, and auth/policy and validate (to refuse
 // a resource policy or a model the data plane could not use); it must never import the data
 // plane (runtime, pipeline, integrations) or the server that assembles it. WithAudit (audit.go)
-// records every changing call through observe/audit.
+// records every changing call through observe/audit. What needs the data plane goes through an
+// interface the server fills: TestInvokeMethod through MethodTester.
 package mgmt
 
 import (
