@@ -422,3 +422,29 @@ func TestCacheInvalidationByIAM(t *testing.T) {
 		t.Fatalf("after the allowed refresh: %q, backend %d", r.body, b.n.Load())
 	}
 }
+
+// TestCacheCanary: a canary with useStageCache reads and fills the stage's cache; without it,
+// its requests are not cached.
+func TestCacheCanary(t *testing.T) {
+	e, b := cacheEnv(t, Options{}, map[string]*model.MethodSetting{"*/*": cachingOn(300)})
+	e.get("/items/1", nil)
+	e.deployCanary(cacheDoc(b.URL), "dep002", "prod", model.CanarySettings{PercentTraffic: 100, UseStageCache: true})
+	if r := e.get("/items/1", nil); !strings.HasSuffix(r.body, "#1") || b.n.Load() != 1 {
+		t.Fatalf("canary with useStageCache: %q, backend %d; want the stage's entry", r.body, b.n.Load())
+	}
+	e.get("/items/2", nil)
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.CanarySettings.PercentTraffic = 0
+	})
+	if r := e.get("/items/2", nil); !strings.HasSuffix(r.body, "#2") || b.n.Load() != 2 {
+		t.Fatalf("the stage after the canary filled its cache: %q, backend %d", r.body, b.n.Load())
+	}
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.CanarySettings.PercentTraffic, s.CanarySettings.UseStageCache = 100, false
+	})
+	e.get("/items/1", nil)
+	e.get("/items/1", nil)
+	if got := b.n.Load(); got != 4 {
+		t.Fatalf("a canary without useStageCache: backend got %d requests, want 4", got)
+	}
+}

@@ -173,8 +173,8 @@ func (g *Gateway) loadStage(tx store.Tx, apiID, stage string) *runtime.API {
 	}
 	g.warnUnsupported(api, &rec, &st)
 	g.attachTelemetry(api, &rec, &st)
-	g.attachCache(api, &st.Stage)
 	g.loadCanary(tx, api, &st)
+	g.attachCache(api, &st.Stage)
 	return api
 }
 
