@@ -219,6 +219,22 @@
 //     x-amzn-RequestId that is not a UUID is logged as {generated id}_REPLACED_INVALID_REQUEST_ID
 //     (AWS's suffix, after the id the client was answered with). A request that reaches no stage
 //     is neither logged nor counted, as on AWS.
+//   - Tracing (trace.go): a stage with tracingEnabled, on a server with an OTLP endpoint,
+//     records OpenTelemetry spans named as X-Ray names API Gateway's: "{apiName}/{stage}" for
+//     the request (from the stage lookup on; a request that reaches no stage is not traced),
+//     "Authorizer" for the authorization phase of a method with an authorization type, and
+//     "Lambda", the backend host or the AWS service for the integration call (a MOCK has
+//     none), ending at the backend's status line. The caller's traceparent is continued, else
+//     its X-Amzn-Trace-Id (Root read as a W3C trace id, Parent as the parent span), else a new
+//     trace starts; the caller's sampling decision is kept and every other request is
+//     recorded (no X-Ray sampling rules). HTTP, HTTP_PROXY and AWS service backends get
+//     traceparent, the caller's tracestate and X-Amzn-Trace-Id naming the integration span,
+//     replacing the caller's; a function gets that X-Amzn-Trace-Id as
+//     Lambda-Runtime-Trace-Id and in its proxy event. Answers of HTTP, Lambda and AWS service
+//     integrations carry X-Amzn-Trace-Id Root=…;Sampled=1 (errors after the call started
+//     included); MOCK and HTTP_PROXY answers none; untraced stages answer none either.
+//     $context.xrayTraceId is the request span's X-Ray header. Spans are queued at the end of
+//     ServeHTTP and exported off the request's path; a stage without tracing pays a nil check.
 //   - Canary releases (canary.go): a stage whose canarySettings.percentTraffic is above 0
 //     loads the canary's deployment (the stage's own when it names none) with the stage's
 //     variables overlaid by stageVariableOverrides, as a second runtime.API behind the stage's;
