@@ -48,6 +48,18 @@ func compileAuthorizer(a *model.Authorizer, vars map[string]string) *runtime.Aut
 		out.Validation = re
 	}
 	if a.Type == model.AuthorizerCognito {
+		// A pool may be named by a stage variable (...:userpool/${stageVariables.pool}), as AWS
+		// allows; nil vars (no stage yet) leave it as written.
+		if vars != nil {
+			out.ProviderARNs = make([]string, len(a.ProviderARNs))
+			for i, p := range a.ProviderARNs {
+				r, err := ResolveStageVariables(p, vars)
+				if err != nil {
+					return fail("providerARNs %q: %v", p, err)
+				}
+				out.ProviderARNs[i] = r
+			}
+		}
 		return out
 	}
 	fn, err := AuthorizerFunction(a.AuthorizerUri, vars)

@@ -225,3 +225,23 @@ func withCognitoAuthorizer(doc *model.APIDoc) {
 		}
 	}
 }
+
+// TestCognitoPoolFromStageVariable: providerARNs may name the pool with a stage variable.
+func TestCognitoPoolFromStageVariable(t *testing.T) {
+	is := oidctest.NewIssuer(t)
+	tokens := oidc.NewVerifier(oidc.Config{Pools: map[string]oidc.Pool{poolARN: {Issuer: is.URL}}})
+	e := newEnv(t, Options{Tokens: tokens})
+	doc := cognitoDoc("")
+	doc.Authorizers["cog001"].ProviderARNs = []string{"arn:aws:cognito-idp:us-east-1:123456789012:userpool/${stageVariables.pool}"}
+	e.deploy(doc, "dep1", "prod", map[string]string{"pool": "us-east-1_TestPool"})
+	r := e.do("GET", e.pathURL(apiID, "prod", "/me"), "", nil, map[string]string{"Authorization": is.Sign(is.Keys()[0], is.Claims("id", "a"))})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	// A stage without the variable cannot run the authorizer.
+	e.deploy(doc, "dep2", "prod", map[string]string{"other": "x"})
+	r = e.do("GET", e.pathURL(apiID, "prod", "/me"), "", nil, map[string]string{"Authorization": is.Sign(is.Keys()[0], is.Claims("id", "a"))})
+	if r.status != 500 || r.body != `{"message":null}` {
+		t.Fatalf("undefined stage variable: %d %s", r.status, r.body)
+	}
+}
