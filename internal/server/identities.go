@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/portico/portico/internal/auth/iam"
+	"github.com/portico/portico/internal/iamapi"
 	"github.com/portico/portico/internal/store"
 )
 
@@ -43,4 +45,12 @@ func (s *Server) ReloadIdentities() error {
 	}
 	s.log.Info("identities reloaded", "file", s.Config.IdentitiesFile)
 	return nil
+}
+
+// withIAMAPI serves IAM's query API (internal/iamapi) to requests signed for the service "iam"
+// on the admin listener, and admin's other handlers to the rest.
+func withIAMAPI(admin http.Handler, st store.Store, cfg Config, creds Credentials, log *slog.Logger) http.Handler {
+	api := iamapi.New(st, iamapi.Options{AccountID: cfg.AccountID,
+		Credentials: map[string]string{creds.AccessKeyID: creds.SecretAccessKey}, Logger: log})
+	return iamapi.Route(api, admin)
 }

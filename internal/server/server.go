@@ -207,7 +207,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		admin: &http.Server{
-			Handler:           adminMux,
+			Handler:           withIAMAPI(adminMux, st, cfg, creds, log),
 			ReadHeaderTimeout: 30 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
