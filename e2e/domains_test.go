@@ -121,7 +121,7 @@ paths:
           default:
             statusCode: "200"
             responseTemplates:
-              application/json: '` + name + ` $context.stage $context.resourcePath $context.domainName $context.domainPrefix [$context.identity.clientCert.subjectDN] [$context.identity.clientCert.serialNumber]'
+              application/json: '` + name + ` $context.stage $context.resourcePath $context.domainName $context.domainPrefix [$context.identity.clientCert.subjectDN] [$context.identity.clientCert.serialNumber] {$context.customDomain.basePathMatched}'
 `
 }
 
@@ -245,9 +245,9 @@ func TestCustomDomainsWithAWSCLI(t *testing.T) {
 	}
 
 	for path, want := range map[string]string{
-		"/hello":                       "A prod /hello api.example.test api [] []",
-		"/orders/hello":                "B prod /hello api.example.test api [] []",
-		"/v1/orders/items/v2/hello":    "C v2 /hello api.example.test api [] []",
+		"/hello":                       "A prod /hello api.example.test api [] [] {(none)}",
+		"/orders/hello":                "B prod /hello api.example.test api [] [] {orders}",
+		"/v1/orders/items/v2/hello":    "C v2 /hello api.example.test api [] [] {v1/orders/items}",
 		"/v1/orders/hello":             "", // orders/hello on B's API: no such resource
 		"/v1/orders/items/nostage/abc": "",
 	} {
@@ -336,7 +336,7 @@ func TestCustomDomainsWithAWSCLI(t *testing.T) {
 		return err == nil && resp.StatusCode == 200
 	})
 	resp, body, err = tlsGet(srv.TLSAddr, "pay.secure.example.test", "/hello", roots, &trusted)
-	if err != nil || body != "B prod /hello pay.secure.example.test pay [C=US,O=Portico Test,CN=device-1] [4242]" {
+	if err != nil || body != "B prod /hello pay.secure.example.test pay [C=US,O=Portico Test,CN=device-1] [4242] {(none)}" {
 		t.Fatalf("trusted client: %v %q", err, body)
 	}
 	// The access log sees the client's certificate too.
@@ -345,14 +345,14 @@ func TestCustomDomainsWithAWSCLI(t *testing.T) {
 		PatchOperations: []types.PatchOperation{
 			{Op: types.OpReplace, Path: aws.String("/accessLogSettings/destinationArn"), Value: aws.String("file://" + logFile)},
 			{Op: types.OpReplace, Path: aws.String("/accessLogSettings/format"), Value: aws.String(
-				"$context.requestId $context.identity.clientCert.subjectDN|$context.identity.clientCert.issuerDN|$context.identity.clientCert.serialNumber")},
+				"$context.requestId $context.identity.clientCert.subjectDN|$context.identity.clientCert.issuerDN|$context.identity.clientCert.serialNumber|$context.customDomain.basePathMatched")},
 		}}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the client certificate in the access log", func() bool {
 		tlsGet(srv.TLSAddr, "pay.secure.example.test", "/hello", roots, &trusted)
 		b, _ := os.ReadFile(logFile)
-		return strings.Contains(string(b), " C=US,O=Portico Test,CN=device-1|C=US,O=Portico Test,CN=Portico Test Client CA|4242\n")
+		return strings.Contains(string(b), " C=US,O=Portico Test,CN=device-1|C=US,O=Portico Test,CN=Portico Test Client CA|4242|(none)\n")
 	})
 	if _, _, err := tlsGet(srv.TLSAddr, "pay.secure.example.test", "/hello", roots, nil); err == nil {
 		t.Fatal("a client without a certificate completed the mutual TLS handshake")

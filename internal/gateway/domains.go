@@ -32,7 +32,7 @@ func (g *Gateway) routeDomain(rc *request, d *domain.Domain, raw string) (apiID,
 	if !ok {
 		return "", "", errForbidden
 	}
-	rc.path = rt.Path
+	rc.path, rc.basePath = rt.Path, rt.BasePath
 	return rt.APIID, rt.Stage, nil
 }
 

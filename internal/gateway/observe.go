@@ -206,6 +206,7 @@ func (g *Gateway) record(rc *request) {
 		r.Path = "/" + rc.api.Stage + rc.path
 		r.SourceIP = clientIP(rc.r)
 		r.UserAgent = rc.r.UserAgent()
+		r.BasePathMatched = rc.basePath
 		if c := rc.clientCertContext(); c != nil {
 			r.ClientCert = &observe.ClientCert{PEM: c.ClientCertPem, SubjectDN: c.SubjectDN, IssuerDN: c.IssuerDN,
 				SerialNumber: c.SerialNumber, NotBefore: c.NotBefore, NotAfter: c.NotAfter}

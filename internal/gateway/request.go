@@ -47,6 +47,8 @@ type request struct {
 	// is the client's certificate when the domain requires mutual TLS.
 	domain     *domain.Domain
 	clientCert *x509.Certificate
+	// basePath is the domain's base path mapping the request matched.
+	basePath string
 	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
 	apiKey, apiKeyID string
 	// policyAllowed is set when the resource policy explicitly allows the call; auth is the

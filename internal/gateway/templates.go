@@ -58,6 +58,7 @@ func (rc *request) templateRequest() *awsvtl.Request {
 	}
 	rc.fillIdentity(&c.Identity)
 	c.Identity.ClientCert = rc.clientCertContext()
+	c.BasePathMatched = rc.basePath
 	rc.tmplReq = req
 	return req
 }

@@ -24,6 +24,8 @@ type Record struct {
 	XrayTraceID             string
 	// ClientCert is $context.identity.clientCert.* of a mutual TLS request (nil otherwise).
 	ClientCert *ClientCert
+	// BasePathMatched is $context.customDomain.basePathMatched.
+	BasePathMatched string
 	// IsCanaryRequest marks a request the stage's canary release served.
 	IsCanaryRequest bool
 
@@ -81,6 +83,7 @@ const (
 	fClientSerialNumber
 	fClientNotBefore
 	fClientNotAfter
+	fBasePathMatched
 	fIsCanaryRequest
 )
 
@@ -91,6 +94,7 @@ var fieldNames = map[string]field{
 	"identity.clientCert.serialNumber":       fClientSerialNumber,
 	"identity.clientCert.validity.notBefore": fClientNotBefore,
 	"identity.clientCert.validity.notAfter":  fClientNotAfter,
+	"customDomain.basePathMatched":           fBasePathMatched,
 
 	"accountId":                   fAccountID,
 	"apiId":                       fAPIID,
@@ -275,6 +279,9 @@ func (r *Record) str(ref field) string {
 		return r.Stage
 	case fXrayTraceID:
 		return r.XrayTraceID
+	}
+	if ref == fBasePathMatched {
+		return r.BasePathMatched
 	}
 	if c := r.ClientCert; c != nil {
 		switch ref {

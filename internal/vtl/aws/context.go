@@ -59,6 +59,14 @@ func (c *contextObj) Property(name string) (any, bool) {
 		return str(x.HTTPMethod), true
 	case "identity":
 		return c.identityMap(), true
+	case "customDomain":
+		// Not among contextKeys: it is there only for requests through a custom domain.
+		if x.BasePathMatched == "" {
+			return nil, true
+		}
+		m := vtl.NewMap(1)
+		m.Put("basePathMatched", x.BasePathMatched)
+		return m, true
 	case "isCanaryRequest":
 		return x.IsCanaryRequest, true
 	case "path":

@@ -50,6 +50,9 @@ type Context struct {
 	Authorizer      Authorizer `json:"authorizer"`
 	// Error is set for gateway responses.
 	Error ErrorInfo `json:"error"`
+	// BasePathMatched is $context.customDomain.basePathMatched: the base path mapping of the
+	// custom domain the request came through ("(none)" for the root mapping; "" otherwise).
+	BasePathMatched string `json:"basePathMatched,omitempty"`
 }
 
 // Identity is $context.identity.
