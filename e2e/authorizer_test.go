@@ -97,6 +97,26 @@ func TestLambdaAuthorizerWithAWSCLI(t *testing.T) {
 		}
 	}
 
+	// TestInvokeAuthorizer tries the authorizer with a request of the caller's making.
+	var tried struct {
+		ClientStatus  int `json:"clientStatus"`
+		PrincipalId   string
+		Policy        string
+		Log           string
+		Authorization map[string][]string
+	}
+	cli(&tried, "test-invoke-authorizer", "--rest-api-id", api.Id, "--authorizer-id", auth.Id,
+		"--headers", "Authorization=Bearer allow-test", "--path-with-query-string", "/pets", "--stage-variables", "auth=authfn")
+	if tried.ClientStatus != 200 || tried.PrincipalId != "test" || !strings.Contains(tried.Policy, "execute-api:Invoke") ||
+		tried.Authorization["user"][0] != "test" || !strings.Contains(tried.Log, "Successfully completed authorizer execution") {
+		t.Fatalf("test-invoke-authorizer answered %+v", tried)
+	}
+	cli(&tried, "test-invoke-authorizer", "--rest-api-id", api.Id, "--authorizer-id", auth.Id,
+		"--headers", "Authorization=Bearer deny", "--stage-variables", "auth=authfn")
+	if tried.ClientStatus != 403 {
+		t.Fatalf("test-invoke-authorizer of a denying token answered %+v", tried)
+	}
+
 	// The API key comes from the authorizer's usageIdentifierKey.
 	var key struct{ Id string }
 	cli(&key, "create-api-key", "--name", "from-authorizer", "--enabled", "--value", "authfn-key-0000000000001")

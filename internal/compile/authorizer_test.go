@@ -51,7 +51,7 @@ func TestCompileAuthorizer(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.a.Id, c.a.Name = "a1", c.name
-			got := compileAuthorizer(&c.a, vars)
+			got := Authorizer(&c.a, vars)
 			if c.err != "" {
 				if !strings.Contains(got.Err, c.err) {
 					t.Fatalf("Err %q, want %q", got.Err, c.err)
@@ -74,7 +74,7 @@ func TestCompileAuthorizer(t *testing.T) {
 			}
 		})
 	}
-	if got := compileAuthorizer(&model.Authorizer{Type: "REQUEST", AuthorizerUri: uri, IdentitySource: "stageVariables.zone"}, vars); got.Sources[0].Name != "eu" {
+	if got := Authorizer(&model.Authorizer{Type: "REQUEST", AuthorizerUri: uri, IdentitySource: "stageVariables.zone"}, vars); got.Sources[0].Name != "eu" {
 		t.Errorf("stage variable source resolved to %q", got.Sources[0].Name)
 	}
 }

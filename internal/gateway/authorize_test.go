@@ -91,6 +91,8 @@ func authorizerFunctions(calls *atomic.Int64) func(context.Context, functions.In
 		switch strings.TrimPrefix(ev.AuthorizationToken, "Bearer ") {
 		case "alice":
 			return ok(policyFor("alice", "Allow", petsARN+"/*/pets", `{"tenant":"t1","admin":true,"n":7}`))
+		case "anystage":
+			return ok(policyFor("any", "Allow", "arn:aws:execute-api:*:*:*/*/GET/*", `{"tenant":"t1"}`))
 		case "getonly":
 			return ok(policyFor("g", "Allow", petsARN+"/GET/*", ""))
 		case "deny":
@@ -451,5 +453,55 @@ func BenchmarkLambdaAuthorizerDecision(b *testing.B) {
 		if err := gw.checkAccess(rc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestTestInvokeAuthorizer(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	doc := authorizerDoc(300)
+	vars := map[string]string{"authFn": "auth", "zone": "eu"}
+	cases := []struct {
+		name, authorizer, token string
+		header                  map[string]string
+		status                  int
+		principal               string
+	}{
+		{"allowed", "tok001", "Bearer anystage", nil, 200, "any"},
+		{"policy for another stage", "tok001", "Bearer alice", nil, 403, "alice"},
+		{"denied", "tok001", "Bearer nobody", nil, 403, "x"},
+		{"missing token", "tok001", "", nil, 401, ""},
+		{"unauthorized", "tok001", "Bearer unauthorized", nil, 401, ""},
+		{"crash", "tok001", "Bearer crash", nil, 500, ""},
+		{"request", "req001", "", map[string]string{"X-User": "bob"}, 403, "bob@t9"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := map[string]string{}
+			if c.token != "" {
+				hdr["Authorization"] = c.token
+			}
+			for k, v := range c.header {
+				hdr[k] = v
+			}
+			out, err := e.gw.TestInvokeAuthorizer(context.Background(), doc.Clone(), c.authorizer, &model.TestInvokeAuthorizerRequest{
+				Headers: hdr, PathWithQueryString: "/pets?tenant=t9", StageVariables: vars})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.ClientStatus != c.status || out.PrincipalId != c.principal {
+				t.Fatalf("got %d %q, want %d %q\n%s", out.ClientStatus, out.PrincipalId, c.status, c.principal, out.Log)
+			}
+			if !strings.HasPrefix(out.Log, "Execution log for request ") {
+				t.Errorf("log %q", out.Log)
+			}
+			if c.status == 200 && (!strings.Contains(out.Policy, `"Effect":"Allow"`) || out.Authorization["tenant"][0] != "t1") {
+				t.Errorf("policy %s, authorization %v", out.Policy, out.Authorization)
+			}
+		})
+	}
+	if _, err := e.gw.TestInvokeAuthorizer(context.Background(), doc, "nope", &model.TestInvokeAuthorizerRequest{}); err == nil {
+		t.Error("an unknown authorizer was tried")
 	}
 }

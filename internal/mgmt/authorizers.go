@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"sort"
@@ -237,4 +238,39 @@ func checkMethodAuthorizer(d *model.APIDoc, m *model.Method) error {
 			a.Id, a.Type, m.AuthorizationType)
 	}
 	return nil
+}
+
+// AuthorizerTester runs TestInvokeAuthorizer: it tries an authorizer of an API's current
+// definition with one request. The server wires it to the data plane, which mgmt must not
+// import.
+type AuthorizerTester interface {
+	// TestInvokeAuthorizer tries the authorizer authorizerID of doc (a copy the tester may
+	// keep). An error means the authorizer cannot be tried at all.
+	TestInvokeAuthorizer(ctx context.Context, doc *model.APIDoc, authorizerID string, in *model.TestInvokeAuthorizerRequest) (*model.TestInvokeAuthorizerResponse, error)
+}
+
+func (s *server) testInvokeAuthorizer(c *call) (int, any, error) {
+	var in model.TestInvokeAuthorizerRequest
+	if err := c.decode(&in); err != nil {
+		return 0, nil, err
+	}
+	var doc *model.APIDoc
+	err := s.viewDoc(c.p["api"], func(_ store.Tx, d *model.APIDoc) error {
+		if _, err := findAuthorizer(d, c.p["authorizer"]); err != nil {
+			return err
+		}
+		doc = d.Clone()
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if s.opts.AuthorizerTester == nil {
+		return 0, nil, badRequest("TestInvokeAuthorizer is not available on this server")
+	}
+	out, err := s.opts.AuthorizerTester.TestInvokeAuthorizer(c.r.Context(), doc, c.p["authorizer"], &in)
+	if err != nil {
+		return 0, nil, badRequest("%s", err.Error())
+	}
+	return http.StatusOK, out, nil
 }

@@ -41,6 +41,8 @@ type Options struct {
 	ThrottleBurst int64
 	// MethodTester runs TestInvokeMethod (nil: the operation answers BadRequestException).
 	MethodTester MethodTester
+	// AuthorizerTester runs TestInvokeAuthorizer (nil: the operation answers BadRequestException).
+	AuthorizerTester AuthorizerTester
 	// Caches empties stages' response caches for FlushStageCache (nil: nothing is flushed).
 	Caches CacheFlusher
 	// CertDir is where custom domains' certificates and truststores are found (package certs).

@@ -153,6 +153,7 @@ var routes = []route{
 	op("GET", "/restapis/{api}/authorizers/{authorizer}", (*server).getAuthorizer),
 	op("PATCH", "/restapis/{api}/authorizers/{authorizer}", (*server).updateAuthorizer),
 	op("DELETE", "/restapis/{api}/authorizers/{authorizer}", (*server).deleteAuthorizer),
+	op("POST", "/restapis/{api}/authorizers/{authorizer}", (*server).testInvokeAuthorizer),
 
 	op("GET", "/restapis/{api}/gatewayresponses", (*server).getGatewayResponses),
 	op("PUT", "/restapis/{api}/gatewayresponses/{type}", (*server).putGatewayResponse),

@@ -34,3 +34,26 @@ func (a *Authorizer) ResultTTL() int64 {
 	}
 	return *a.AuthorizerResultTtlInSeconds
 }
+
+// TestInvokeAuthorizerRequest is the body of TestInvokeAuthorizer: the request the authorizer
+// is tried with.
+type TestInvokeAuthorizerRequest struct {
+	Headers             map[string]string   `json:"headers,omitempty"`
+	MultiValueHeaders   map[string][]string `json:"multiValueHeaders,omitempty"`
+	PathWithQueryString string              `json:"pathWithQueryString,omitempty"`
+	Body                string              `json:"body,omitempty"`
+	StageVariables      map[string]string   `json:"stageVariables,omitempty"`
+	AdditionalContext   map[string]string   `json:"additionalContext,omitempty"`
+}
+
+// TestInvokeAuthorizerResponse is what the authorizer decided: the status a client would get,
+// the principal and policy it returned, and the execution log.
+type TestInvokeAuthorizerResponse struct {
+	ClientStatus  int                 `json:"clientStatus"`
+	Log           string              `json:"log"`
+	Latency       int64               `json:"latency"`
+	PrincipalId   string              `json:"principalId,omitempty"`
+	Policy        string              `json:"policy,omitempty"`
+	Authorization map[string][]string `json:"authorization,omitempty"`
+	Claims        map[string]string   `json:"claims,omitempty"`
+}

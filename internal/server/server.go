@@ -161,6 +161,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
 		MethodTester:          gw,
+		AuthorizerTester:      gw,
 		CertDir:               cfg.CertDir,
 		Caches:                gw,
 	}), obs.audit, log))
