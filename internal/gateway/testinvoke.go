@@ -27,12 +27,12 @@ const (
 // as AWS's TestInvokeMethod does: doc is compiled for the pseudo stage test-invoke-stage with
 // the request's stage variables, and the request goes through route matching, request
 // validation and the integration with execution logging on at INFO with data, which fills the
-// answer's log. As on AWS's test, the resource policy, authorization, API keys and throttling
+// answer's log. clientCertificateId is presented to HTTPS backends, as a stage's is. As on AWS's test, the resource policy, authorization, API keys and throttling
 // are not applied, and nothing is counted in metrics or access logs.
 func (g *Gateway) TestInvokeMethod(ctx context.Context, doc *model.APIDoc, resourceID, verb string, in *model.TestInvokeMethodRequest) (*model.TestInvokeMethodResponse, error) {
 	rec := &model.DeploymentRecord{Deployment: model.Deployment{Id: testInvokeDeployment}, APIID: doc.RestApi.Id, Snapshot: doc}
 	st := &model.StageRecord{APIID: doc.RestApi.Id, Stage: model.Stage{StageName: testInvokeStage,
-		DeploymentId: testInvokeDeployment, Variables: in.StageVariables}}
+		DeploymentId: testInvokeDeployment, Variables: in.StageVariables, ClientCertificateId: in.ClientCertificateId}}
 	api, err := compile.Compile(rec, st, compile.Options{MaxIntegrationTimeout: g.opts.MaxIntegrationTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("the API cannot be run: %w", err)
