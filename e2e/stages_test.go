@@ -154,6 +154,12 @@ func TestCanaryWithAWSCLI(t *testing.T) {
 		t.Fatalf("the old backend still got %d requests after promotion", hitsA.Load())
 	}
 
+	// While the stage has canary settings, a deployment to it must be a canary one.
+	msg, err := awsCLI(t, srv, nil, "apigateway", "create-deployment", "--rest-api-id", api.ID, "--stage-name", "prod")
+	if err == nil || !strings.Contains(msg, "Non canary deployment not supported on stage prod because Canary is enabled. Provide CanarySettings in deploymentInput.") {
+		t.Fatalf("a plain deployment to a stage with a canary: %v\n%s", err, msg)
+	}
+
 	// Removal.
 	cli(nil, "update-stage", "--rest-api-id", api.ID, "--stage-name", "prod", "--patch-operations", "op=remove,path=/canarySettings")
 	st = stageOut{}
@@ -182,6 +188,8 @@ func TestCanaryWithAWSCLI(t *testing.T) {
 			"Canary traffic percentage must be between 0.0 and 100.0"},
 		{[]string{"update-stage", "--rest-api-id", api.ID, "--stage-name", "prod", "--patch-operations",
 			"op=replace,path=/canarySettings/percentTraffic,value=-1"}, "Canary traffic percentage must be between 0.0 and 100.0"},
+		{[]string{"create-deployment", "--rest-api-id", api.ID, "--stage-name", "beta", "--canary-settings", "percentTraffic=10"},
+			"Invalid deployment content specified.Stage beta must already be created before making a canary release deployment"},
 		{[]string{"update-stage", "--rest-api-id", api.ID, "--stage-name", "prod", "--patch-operations",
 			"op=replace,path=/canarySettings/deploymentId,value=nope00"}, "Deployment id does not exist"},
 	} {

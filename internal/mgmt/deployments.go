@@ -115,13 +115,16 @@ func deployToStage(tx store.Tx, apiID, depID string, in *createDeploymentInput) 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if in.CanarySettings != nil {
-			return badRequest("Invalid Stage identifier specified")
+			return badRequest("Invalid deployment content specified.Stage %s must already be created before making a canary release deployment", in.StageName)
 		}
 		rec = model.StageRecord{APIID: apiID, Stage: newStage(in.StageName, depID)}
 	case err != nil:
 		return err
 	}
 	st := &rec.Stage
+	if in.CanarySettings == nil && st.CanarySettings != nil {
+		return badRequest("Invalid deployment content specified.Non canary deployment not supported on stage %s because Canary is enabled. Provide CanarySettings in deploymentInput.", in.StageName)
+	}
 	if in.StageDescription != "" {
 		st.Description = in.StageDescription
 	}
