@@ -22,6 +22,9 @@ type Record struct {
 	ErrorMessage, ErrorType string
 	ValidationError         string
 	XrayTraceID             string
+	// AccessKey, CallerAccountID, Caller, User and UserArn are $context.identity's of a
+	// request signed by an IAM caller ("" otherwise).
+	AccessKey, CallerAccountID, Caller, User, UserArn string
 	// ClientCert is $context.identity.clientCert.* of a mutual TLS request (nil otherwise).
 	ClientCert *ClientCert
 	// BasePathMatched is $context.customDomain.basePathMatched.
@@ -63,6 +66,11 @@ const (
 	fUserAgent
 	fAPIKey
 	fAPIKeyID
+	fAccessKey
+	fCallerAccountID
+	fCaller
+	fUser
+	fUserArn
 	fPath
 	fProtocol
 	fRequestID
@@ -111,6 +119,11 @@ var fieldNames = map[string]field{
 	"identity.userAgent":          fUserAgent,
 	"identity.apiKey":             fAPIKey,
 	"identity.apiKeyId":           fAPIKeyID,
+	"identity.accessKey":          fAccessKey,
+	"identity.accountId":          fCallerAccountID,
+	"identity.caller":             fCaller,
+	"identity.user":               fUser,
+	"identity.userArn":            fUserArn,
 	"path":                        fPath,
 	"protocol":                    fProtocol,
 	"requestId":                   fRequestID,
@@ -265,6 +278,16 @@ func (r *Record) str(ref field) string {
 		return r.APIKey
 	case fAPIKeyID:
 		return r.APIKeyID
+	case fAccessKey:
+		return r.AccessKey
+	case fCallerAccountID:
+		return r.CallerAccountID
+	case fCaller:
+		return r.Caller
+	case fUser:
+		return r.User
+	case fUserArn:
+		return r.UserArn
 	case fPath:
 		return r.Path
 	case fProtocol:

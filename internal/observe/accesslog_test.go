@@ -120,6 +120,24 @@ func TestFormatVariables(t *testing.T) {
 	}
 }
 
+// TestIAMCallerVariables: an IAM caller's $context.identity values, as AWS's CLF format logs
+// them.
+func TestIAMCallerVariables(t *testing.T) {
+	r := sampleRecord()
+	r.AccessKey, r.CallerAccountID, r.Caller, r.User, r.UserArn = "AKIAALICE", "111122223333", "AIDAALICE", "AIDAALICE", "arn:aws:iam::111122223333:user/alice"
+	got := string(CompileFormat(awsFormats["clf"]).Append(nil, r))
+	if !strings.HasPrefix(got, "127.0.0.1 AIDAALICE AIDAALICE [") {
+		t.Errorf("clf: %s", got)
+	}
+	format := "$context.identity.accessKey $context.identity.accountId $context.identity.userArn"
+	if got := string(CompileFormat(format).Append(nil, r)); got != "AKIAALICE 111122223333 arn:aws:iam::111122223333:user/alice" {
+		t.Errorf("got %q", got)
+	}
+	if got := string(CompileFormat(format).Append(nil, sampleRecord())); got != "- - -" {
+		t.Errorf("no caller: %q", got)
+	}
+}
+
 func TestAbsentIntegration(t *testing.T) {
 	r := &Record{RequestID: "x"}
 	got := string(CompileFormat("$context.status $context.integrationLatency $context.integrationStatus $context.responseLength").Append(nil, r))
