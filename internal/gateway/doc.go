@@ -289,6 +289,7 @@
 //     as Java's Date prints it ("Sun Nov 22 02:00:00 UTC 2026 : ").
 //
 // gateway imports the model, store, runtime, compile, functions (the Invoker contract) and
-// integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer;
+// integration packages, observe (access log and metric values), the template engine (vtl, vtl/aws) and aws-sdk-go-v2's SigV4 signer,
+// and the auth packages (sigv4, iam, policy, oidc) that check callers;
 // it must never import the management API, OpenAPI or the command line.
 package gateway
