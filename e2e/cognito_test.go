@@ -94,6 +94,20 @@ func TestCognitoAuthorizerWithAWSCLI(t *testing.T) {
 		}
 	}
 
+	// test-invoke-authorizer tries the authorizer with an ID token, as the console does.
+	var tried struct {
+		ClientStatus int               `json:"clientStatus"`
+		Claims       map[string]string `json:"claims"`
+	}
+	cli(&tried, "test-invoke-authorizer", "--rest-api-id", api.Id, "--authorizer-id", auth.Id, "--headers", "Authorization="+id)
+	if tried.ClientStatus != 200 || tried.Claims["cognito:username"] != "alice" {
+		t.Errorf("test-invoke-authorizer: %+v", tried)
+	}
+	cli(&tried, "test-invoke-authorizer", "--rest-api-id", api.Id, "--authorizer-id", auth.Id, "--headers", "Authorization=x.y.z")
+	if tried.ClientStatus != 401 {
+		t.Errorf("test-invoke-authorizer with a bad token: %+v", tried)
+	}
+
 	// The issuer rotates to an EC key: its tokens are accepted once Portico refetches the key
 	// set (at most every 10 s), and the retired key's tokens are refused from then on.
 	fresh := is.Rotate(t, "ES256")

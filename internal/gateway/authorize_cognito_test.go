@@ -245,3 +245,31 @@ func TestCognitoPoolFromStageVariable(t *testing.T) {
 		t.Fatalf("undefined stage variable: %d %s", r.status, r.body)
 	}
 }
+
+// TestCognitoTestInvokeAuthorizer: TestInvokeAuthorizer tries a COGNITO_USER_POOLS authorizer
+// with an ID token from the request's headers.
+func TestCognitoTestInvokeAuthorizer(t *testing.T) {
+	is := oidctest.NewIssuer(t)
+	e := cognitoEnv(t, is, "")
+	doc := cognitoDoc("")
+	ctx := context.Background()
+	k := is.Keys()[0]
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+	}{
+		{"ID token", map[string]string{"authorization": "Bearer " + is.Sign(k, is.Claims("id", "app-1"))}, 200},
+		{"no header", nil, 401},
+		{"access token", map[string]string{"Authorization": is.Sign(k, is.Claims("access", "app-1", "s"))}, 401},
+		{"garbage", map[string]string{"Authorization": "x.y.z"}, 401},
+	} {
+		res, err := e.gw.TestInvokeAuthorizer(ctx, doc, "cog001", &model.TestInvokeAuthorizerRequest{Headers: c.headers})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if res.ClientStatus != c.status || (c.status == 200) != (res.Claims["email"] == "alice@example.com") || res.Log == "" {
+			t.Errorf("%s: %+v", c.name, res)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func (g *Gateway) TestInvokeAuthorizer(ctx context.Context, doc *model.APIDoc, a
 		return nil, errors.New("Invalid Authorizer identifier specified")
 	}
 	if ma.Type == model.AuthorizerCognito {
-		return nil, errors.New("TestInvokeAuthorizer supports TOKEN and REQUEST authorizers")
+		return g.testInvokeCognito(ctx, ma, in)
 	}
 	a := compile.Authorizer(ma, in.StageVariables)
 	vars := in.StageVariables
