@@ -65,6 +65,10 @@ func TestExecutionLogs(t *testing.T) {
 	if n := strings.Count(out, "\n"); n != strings.Count(out, "("+requestID+")") {
 		t.Errorf("portico logs --request-id printed other requests' lines:\n%s", out)
 	}
+	if _, errOut, code := portico(t, srv, "logs", apiID, "--stage", "nope"); code != 1 ||
+		!strings.Contains(errOut, "NotFoundException: Invalid Stage identifier specified") {
+		t.Errorf("portico logs of a stage that does not exist: exit %d %s", code, errOut)
+	}
 
 	// TestInvokeMethod with the stock AWS CLI, on the current definition.
 	var resources struct {

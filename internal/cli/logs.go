@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
 	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/server"
@@ -45,6 +46,11 @@ func runLogs(ctx context.Context, e *env, args []string) error {
 	id, secret, err := cf.credentials(e)
 	if err != nil {
 		return err
+	}
+	// A stage that does not exist is an error, not an empty log.
+	if _, err := newClient(cf.endpoint, cf.region, id, secret).GetStage(ctx, &apigateway.GetStageInput{
+		RestApiId: aws.String(pos[0]), StageName: stage}); err != nil {
+		return apiError(err)
 	}
 	q := url.Values{}
 	if !from.IsZero() {
