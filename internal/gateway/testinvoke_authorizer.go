@@ -17,7 +17,8 @@ import (
 )
 
 // TestInvokeAuthorizer tries a TOKEN or REQUEST authorizer of doc, the API's current
-// definition, with a request made of in, as AWS's TestInvokeAuthorizer does: the authorizer is
+// definition, with a request made of in (a COGNITO_USER_POOLS one: testInvokeCognito), as AWS's
+// TestInvokeAuthorizer does: the authorizer is
 // compiled with the request's stage variables for the pseudo stage test-invoke-stage, its
 // identity sources read, its function called (never from the cache), and its policy evaluated
 // for GET on the request's path. The answer says what a client would get (clientStatus), what
