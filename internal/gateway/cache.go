@@ -81,6 +81,12 @@ func (g *Gateway) attachCache(api *runtime.API, st *model.Stage) {
 	if !st.CacheClusterEnabled {
 		return
 	}
+	api.Routes.Walk(func(res *runtime.Resource, m *runtime.Method) {
+		if c := m.Cache; c != nil && c.Err != "" {
+			g.log.Warn("method will be served without the stage's cache", "api", api.ID, "stage", api.Stage,
+				"resource", res.Path, "method", m.Verb.String(), "reason", c.Err)
+		}
+	})
 	k := api.ID + "/" + api.Stage
 	g.caches.mu.Lock()
 	sc := g.caches.stages[k]

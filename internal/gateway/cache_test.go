@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -447,4 +448,54 @@ func TestCacheCanary(t *testing.T) {
 	if got := b.n.Load(); got != 4 {
 		t.Fatalf("a canary without useStageCache: backend got %d requests, want 4", got)
 	}
+}
+
+// TestCacheKeySources: an integration.request parameter keys on the method request value it is
+// mapped from; a key parameter that cannot be read leaves the method uncached, with a warning
+// at load.
+func TestCacheKeySources(t *testing.T) {
+	b := newCountingBackend(t)
+	var logs syncLog
+	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	doc := cacheDoc(b.URL)
+	items := doc.Resources["itemres001"].ResourceMethods
+	items["GET"].MethodIntegration.CacheKeyParameters = []string{"integration.request.path.id"}
+	items["POST"].MethodIntegration.CacheKeyParameters = []string{"integration.request.header.unmapped"}
+	e.deploy(doc, "dep001", "prod", nil)
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.CacheClusterEnabled, s.CacheClusterSize = true, "0.5"
+		s.MethodSettings = map[string]*model.MethodSetting{"*/*": cachingOn(300), "items/{id}/POST": cachingOn(300)}
+	})
+	for _, p := range []string{"/items/1?q=a", "/items/1?q=b", "/items/2"} {
+		e.get(p, nil)
+	}
+	if got := b.n.Load(); got != 2 {
+		t.Fatalf("keyed by the mapped path parameter, the backend got %d requests, want 2", got)
+	}
+	e.do("POST", e.pathURL(apiID, "prod", "/items/1"), "", nil, nil)
+	e.do("POST", e.pathURL(apiID, "prod", "/items/1"), "", nil, nil)
+	if got := b.n.Load(); got != 4 {
+		t.Fatalf("a method whose key cannot be read reached the backend %d times, want 4", got)
+	}
+	if !strings.Contains(logs.String(), "integration.request.header.unmapped is not mapped by the integration") {
+		t.Fatalf("no warning at load:\n%s", logs.String())
+	}
+}
+
+// syncLog is a log destination safe for concurrent writes.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
