@@ -337,3 +337,49 @@ func BenchmarkAuthorizeIAM(b *testing.B) {
 		})
 	}
 }
+
+// TestIAMCrossAccount: a caller of another account needs an Allow from its own policies and
+// from the resource policy.
+func TestIAMCrossAccount(t *testing.T) {
+	now := time.Now().UTC()
+	ids := &staticIdentities{}
+	d, err := iam.Build("999999999999", nil, iam.Identities{Users: []model.IAMUser{{UserName: "guest", UserId: "AIDAGUEST",
+		Arn:        "arn:aws:iam::999999999999:user/guest",
+		AccessKeys: []model.IAMAccessKey{{AccessKeyId: "AKIAGUEST000000000", SecretAccessKey: "guest-secret", Status: "Active"}},
+		Policies:   map[string]string{"p": `{"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}`}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids.d.Store(d)
+	e := newEnv(t, Options{Region: "eu-west-1", AccountID: iamAccount, Identities: ids})
+	ok := map[string]*model.IntegrationResponse{"200": ir("200", "", "ok", nil)}
+	method := func(verb string) *model.Method {
+		m := mockMethod(verb, `{"statusCode": 200}`, ok, "200")
+		m.AuthorizationType = "AWS_IAM"
+		return m
+	}
+	doc := newDoc(&model.Resource{Id: "pets01", Path: "/pets", ResourceMethods: map[string]*model.Method{"GET": method("GET"), "POST": method("POST")}})
+	doc.RestApi.Policy = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"execute-api:Invoke","Resource":"execute-api:/*/GET/*"}]}`
+	e.deploy(doc, "dep001", "test", nil)
+	guest := aws.Credentials{AccessKeyID: "AKIAGUEST000000000", SecretAccessKey: "guest-secret"}
+	send := func(verb string) (int, string) {
+		r, _ := http.NewRequest(verb, e.pathURL(apiID, "test", "/pets"), nil)
+		if err := v4.NewSigner().SignHTTP(context.Background(), guest, r, payloadHash(nil), "execute-api", "eu-west-1", now); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if status, body := send("GET"); status != 200 || body != "ok" {
+		t.Errorf("both allow: %d %s", status, body)
+	}
+	want := `{"Message":"User: arn:aws:iam::999999999999:user/guest is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:eu-west-1:` + iamAccount + `:` + apiID + `/test/POST/pets"}`
+	if status, body := send("POST"); status != 403 || body != want {
+		t.Errorf("identity allows, resource policy silent: %d %s", status, body)
+	}
+}
