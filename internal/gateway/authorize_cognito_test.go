@@ -13,6 +13,7 @@ import (
 	"github.com/portico/portico/internal/auth/oidc/oidctest"
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/bolt"
 )
@@ -272,4 +273,22 @@ func TestCognitoTestInvokeAuthorizer(t *testing.T) {
 			t.Errorf("%s: %+v", c.name, res)
 		}
 	}
+}
+
+// TestCognitoAccessLog: the access log's $context.authorizer.claims.x are the token's claims.
+func TestCognitoAccessLog(t *testing.T) {
+	is := oidctest.NewIssuer(t)
+	out := &syncBuffer{}
+	sinks := observe.NewSinks(observe.SinkOptions{Default: out})
+	t.Cleanup(func() { sinks.Close() })
+	tokens := oidc.NewVerifier(oidc.Config{Pools: map[string]oidc.Pool{poolARN: {Issuer: is.URL}}})
+	e := newEnv(t, Options{Tokens: tokens, AccessLogs: sinks, Metrics: observe.NewMetrics(sinks)})
+	e.deploy(cognitoDoc(""), "dep1", "prod", nil)
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.AccessLogSettings = &model.AccessLogSettings{Format: `$context.status $context.authorizer.claims.sub $context.authorizer.claims.email $context.authorizer.principalId`}
+	})
+	e.do("GET", e.pathURL(apiID, "prod", "/me"), "", nil, map[string]string{"Authorization": is.Sign(is.Keys()[0], is.Claims("id", "a"))})
+	e.do("GET", e.pathURL(apiID, "prod", "/me"), "", nil, nil)
+	want := "200 2f1d3c1e-8a3b-4f6e-9d2a-000000000001 alice@example.com -\n401 - - -\n"
+	e.waitFor(func() bool { return out.String() == want })
 }

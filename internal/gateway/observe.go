@@ -217,6 +217,9 @@ func (g *Gateway) record(rc *request) {
 				SerialNumber: c.SerialNumber, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
 		}
 		r.XrayTraceID = rc.xrayTraceID()
+		if rc.auth != nil {
+			r.Authorizer = rc.auth
+		}
 	}
 	if rc.resource != nil {
 		r.ResourceID, r.ResourcePath = rc.resource.ID, rc.resource.Path

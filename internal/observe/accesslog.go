@@ -31,6 +31,8 @@ type Record struct {
 	BasePathMatched string
 	// IsCanaryRequest marks a request the stage's canary release served.
 	IsCanaryRequest bool
+	// Authorizer answers $context.authorizer.* (nil: no authorizer ran).
+	Authorizer AuthorizerValues
 
 	Start          time.Time
 	Status         int
@@ -44,6 +46,13 @@ type Record struct {
 	// CacheHit and CacheMiss count a request of a method its stage caches, answered from the
 	// cache or from the backend.
 	CacheHit, CacheMiss bool
+}
+
+// AuthorizerValues are what an authorizer left for the request: Value returns
+// $context.authorizer.{name} ("principalId", "claims.email", a Lambda authorizer's context
+// key), "" when there is none.
+type AuthorizerValues interface {
+	Value(name string) string
 }
 
 // field is one $context variable an access log line can hold.
@@ -93,6 +102,8 @@ const (
 	fClientNotAfter
 	fBasePathMatched
 	fIsCanaryRequest
+	// fAuthorizer is $context.authorizer.{name}, the name kept beside the reference.
+	fAuthorizer
 )
 
 var fieldNames = map[string]field{
@@ -155,6 +166,7 @@ const (
 type Format struct {
 	lits   []string // lits[i] precedes refs[i]; the last literal follows the last reference
 	refs   []field
+	names  []string // names[i] is the authorizer value refs[i] names ("" for other fields)
 	escape escaping
 }
 
@@ -192,7 +204,12 @@ func CompileFormat(s string) *Format {
 		}
 		f.lits = append(f.lits, lit.String())
 		lit.Reset()
-		f.refs = append(f.refs, fieldNames[name])
+		ref, sub := fieldNames[name], ""
+		if a, ok := strings.CutPrefix(name, "authorizer."); ok {
+			ref, sub = fAuthorizer, a
+		}
+		f.refs = append(f.refs, ref)
+		f.names = append(f.names, sub)
 		s = rest[len(name):]
 	}
 	f.lits = append(f.lits, lit.String())
@@ -207,6 +224,14 @@ func isNameByte(c byte) bool {
 func (f *Format) Append(b []byte, r *Record) []byte {
 	for i, ref := range f.refs {
 		b = append(b, f.lits[i]...)
+		if ref == fAuthorizer {
+			v := ""
+			if r.Authorizer != nil {
+				v = r.Authorizer.Value(f.names[i])
+			}
+			b = f.appendValue(b, v)
+			continue
+		}
 		b = f.appendField(b, ref, r)
 	}
 	return append(b, f.lits[len(f.lits)-1]...)

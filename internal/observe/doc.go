@@ -10,11 +10,14 @@
 // Access logs. A format is compiled once, when a stage is loaded, into literal text and
 // $context references; rendering a line appends fields of the Record, with no parsing or map
 // lookups. A value that is absent renders as "-", as on AWS, and so does any $context variable
-// Portico does not fill (authorizer, WAF, Cognito and IAM identity fields, which no request
-// carries yet). Where AWS writes values raw, Portico escapes them for the format they sit in,
-// so a line always parses: a format that starts with "{" has its values escaped as JSON string
-// content, one that starts with "<" as XML text; other formats (CLF, CSV) get control
-// characters replaced by spaces, so a value cannot split a line.
+// Portico does not fill (WAF and Cognito identity fields, which no request carries). The
+// authorizer's values ($context.authorizer.principalId, .claims.x, .x) come from the
+// Record's Authorizer; a claim whose name holds a character other than letters, digits, "_"
+// and "." (cognito:username) cannot be named in a format. Where AWS writes values raw,
+// Portico escapes them for the format they sit in, so a line always parses: a format that
+// starts with "{" has its values escaped as JSON string content, one that starts with "<" as
+// XML text; other formats (CLF, CSV) get control characters replaced by spaces, so a value
+// cannot split a line.
 //
 // Destinations. destinationArn names a Portico sink: "file://PATH" appends to PATH, rotated by
 // size (PATH.1 keeps the previous file); an http:// or https:// URL gets the lines POSTed as
