@@ -100,6 +100,10 @@ func TestCanaryWithAWSCLI(t *testing.T) {
 		st.CanarySettings.PercentTraffic != 30 || st.CanarySettings.StageVariableOverrides["backend"] != hostB {
 		t.Fatalf("stage after the canary deployment: %+v %+v", st, st.CanarySettings)
 	}
+	out, errOut, code := portico(t, srv, "stages", api.ID)
+	if code != 0 || !strings.Contains(out, "  canary 30%  "+dep2.ID) || !strings.Contains(out, "backend="+hostB+",release=two") {
+		t.Fatalf("portico stages: %d\n%s%s", code, out, errOut)
+	}
 	waitFor(t, "the canary to serve", func() bool {
 		invokeHost(t, srv, "GET", api.ID, "prod", "/who", "")
 		return hitsB.Load() > 0

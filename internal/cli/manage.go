@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -179,6 +180,11 @@ func runStages(ctx context.Context, e *env, args []string) error {
 		}
 		_, path := cf.invokeURLs(pos[0], aws.ToString(s.StageName))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", aws.ToString(s.StageName), aws.ToString(s.DeploymentId), updated, formatVars(s.Variables), path)
+		// A canary shows under its stage: its share, deployment and variable overrides.
+		if cs := s.CanarySettings; cs != nil {
+			fmt.Fprintf(tw, "  canary %s%%\t%s\t\t%s\t\n", strconv.FormatFloat(cs.PercentTraffic, 'f', -1, 64),
+				aws.ToString(cs.DeploymentId), formatVars(cs.StageVariableOverrides))
+		}
 	}
 	return tw.Flush()
 }
