@@ -69,6 +69,9 @@ func TestLambdaAuthorizerWithAWSCLI(t *testing.T) {
 		get("GET", "Bearer allow-root").want(t, 200, "root calls=1 admin=true")
 	}
 	get("GET", "Bearer allow-ann").want(t, 200, "ann calls=2 admin=false")
+	// Flushing the stage's authorizer cache makes the next request call the authorizer again.
+	cli(nil, "flush-stage-authorizers-cache", "--rest-api-id", api.Id, "--stage-name", "prod")
+	get("GET", "Bearer allow-root").want(t, 200, "root calls=3 admin=true")
 
 	const (
 		unauthorized = `{"message":"Unauthorized"}`

@@ -100,3 +100,30 @@ func (c *authCache) len() int {
 	}
 	return n
 }
+
+// FlushStageAuthorizersCache forgets the Lambda authorizer results of a stage's authorizers
+// (FlushStageAuthorizersCache), so the next request of each caller calls its authorizer again.
+func (g *Gateway) FlushStageAuthorizersCache(apiID, stage string) {
+	api := g.table.Lookup(apiID, stage)
+	if api == nil {
+		return
+	}
+	stale := map[*runtime.Authorizer]bool{}
+	for ; api != nil; api = api.Canary {
+		api.Routes.Walk(func(_ *runtime.Resource, m *runtime.Method) {
+			if m.Authorizer != nil {
+				stale[m.Authorizer] = true
+			}
+		})
+	}
+	for i := range g.authCache.shards {
+		s := &g.authCache.shards[i]
+		s.mu.Lock()
+		for k := range s.m {
+			if stale[k.a] {
+				delete(s.m, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+}

@@ -288,11 +288,17 @@ func TestLambdaAuthorizerCache(t *testing.T) {
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d authorizer calls, want 2", n)
 	}
+	// FlushStageAuthorizersCache forgets the stage's results.
+	e.gw.FlushStageAuthorizersCache(apiID, "prod")
+	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d authorizer calls after a flush, want 3", n)
+	}
 	// A redeploy compiles new authorizers: their results start afresh.
 	e.deploy(authorizerDoc(300), "dep2", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
 	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice)
-	if n := calls.Load(); n != 3 {
-		t.Fatalf("%d authorizer calls after a redeploy, want 3", n)
+	if n := calls.Load(); n != 4 {
+		t.Fatalf("%d authorizer calls after a redeploy, want 4", n)
 	}
 }
 
@@ -503,5 +509,35 @@ func TestTestInvokeAuthorizer(t *testing.T) {
 	}
 	if _, err := e.gw.TestInvokeAuthorizer(context.Background(), doc, "nope", &model.TestInvokeAuthorizerRequest{}); err == nil {
 		t.Error("an unknown authorizer was tried")
+	}
+}
+
+// context.authorizer.x mapping expressions read the authorizer's answer: here into the headers
+// of an HTTP_PROXY call.
+func TestLambdaAuthorizerParameterMapping(t *testing.T) {
+	got := make(chan http.Header, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	}))
+	defer backend.Close()
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	doc := authorizerDoc(300)
+	m := proxyMethod("GET", "GET", backend.URL+"/", map[string]string{
+		"integration.request.header.X-Principal": "context.authorizer.principalId",
+		"integration.request.header.X-Tenant":    "context.authorizer.tenant",
+	}, 0)
+	m.AuthorizationType, m.AuthorizerId = "CUSTOM", "tok001"
+	doc.Resources["mapid"] = &model.Resource{Id: "mapid", ParentId: "rootrootid", PathPart: "mapped", Path: "/mapped",
+		ResourceMethods: map[string]*model.Method{"GET": m}}
+	e.deploy(doc, "dep1", "prod", map[string]string{"authFn": "auth"})
+	r := e.do("GET", e.pathURL(apiID, "prod", "/mapped"), "", nil, map[string]string{"Authorization": "Bearer anystage"})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	h := <-got
+	if h.Get("X-Principal") != "any" || h.Get("X-Tenant") != "t1" {
+		t.Errorf("mapped headers %v", h)
 	}
 }

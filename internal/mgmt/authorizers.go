@@ -274,3 +274,28 @@ func (s *server) testInvokeAuthorizer(c *call) (int, any, error) {
 	}
 	return http.StatusOK, out, nil
 }
+
+// AuthorizerCacheFlusher empties a stage's authorizer results; the data plane passed as
+// Options.Caches provides it.
+type AuthorizerCacheFlusher interface {
+	FlushStageAuthorizersCache(apiID, stage string)
+}
+
+// flushStageAuthorizersCache is FlushStageAuthorizersCache: the stage must exist.
+func (s *server) flushStageAuthorizersCache(c *call) (int, any, error) {
+	apiID, stage := c.p["api"], c.p["stage"]
+	err := s.st.View(func(tx store.Tx) error {
+		if _, err := s.loadDoc(tx, apiID); err != nil {
+			return err
+		}
+		_, err := loadStage(tx, apiID, stage)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if f, ok := s.opts.Caches.(AuthorizerCacheFlusher); ok {
+		f.FlushStageAuthorizersCache(apiID, stage)
+	}
+	return http.StatusAccepted, nil, nil
+}

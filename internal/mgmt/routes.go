@@ -134,6 +134,7 @@ var routes = []route{
 	op("PATCH", "/restapis/{api}/stages/{stage}", (*server).updateStage),
 	op("DELETE", "/restapis/{api}/stages/{stage}", (*server).deleteStage),
 	op("DELETE", "/restapis/{api}/stages/{stage}/cache/data", (*server).flushStageCache),
+	op("DELETE", "/restapis/{api}/stages/{stage}/cache/authorizers", (*server).flushStageAuthorizersCache),
 	op("GET", "/restapis/{api}/stages/{stage}/exports/{type}", (*server).getExport),
 
 	op("POST", "/restapis/{api}/models", (*server).createModel),
