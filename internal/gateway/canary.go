@@ -31,11 +31,8 @@ func (g *Gateway) loadCanary(tx store.Tx, base *runtime.API, st *model.StageReco
 		return
 	}
 	api.IsCanary = true
-	// With useStageCache the canary reads and fills the stage's cache; without it, it has
-	// none.
-	if api.UseStageCache = st.Stage.CanarySettings.UseStageCache; api.UseStageCache {
-		api.ResponseCache = base.ResponseCache
-	}
+	// attachCache gives the canary the stage's cache when useStageCache is on.
+	api.UseStageCache = st.Stage.CanarySettings.UseStageCache
 	g.warnUnsupported(api, &rec, cst)
 	g.attachTelemetry(api, &rec, cst)
 	base.Canary, base.CanaryPercent = api, st.Stage.CanarySettings.PercentTraffic
