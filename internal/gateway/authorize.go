@@ -158,7 +158,8 @@ func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authoriza
 	ctx, cancel := context.WithTimeout(rc.r.Context(), authorizerTimeout)
 	defer cancel()
 	started := time.Now()
-	res, err := g.opts.Functions.Invoke(ctx, functions.InvokeRequest{FunctionName: a.Function, Payload: event})
+	res, err := g.opts.Functions.Invoke(ctx, functions.InvokeRequest{FunctionName: a.Function, Payload: event,
+		TraceID: rc.downstreamTraceID()})
 	rc.authLatency = time.Since(started)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {

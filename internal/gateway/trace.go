@@ -35,7 +35,12 @@ func (g *Gateway) checkAccessInSpan(rc *request) *gatewayError {
 		return g.checkAccess(rc)
 	}
 	s := tr.Add("Authorizer", observe.KindInternal, tr.Root, time.Now())
+	if s != nil {
+		// A Lambda authorizer's invocation belongs under it.
+		tr.Active = s.ID
+	}
 	err := g.checkAccess(rc)
+	tr.Active = observe.SpanID{}
 	if s != nil {
 		s.End = time.Now()
 		s.SetString("aws.api_gateway.authorization_type", a)
@@ -62,6 +67,9 @@ func (rc *request) openIntegrationSpan(in *runtime.Integration) {
 		name = in.HTTP.Host
 	}
 	rc.intSpan = tr.Add(name, observe.KindClient, tr.Root, time.Now())
+	if rc.intSpan != nil {
+		tr.Active = rc.intSpan.ID
+	}
 	if in.Kind != runtime.HTTPProxy {
 		b := append(make([]byte, 0, 48), "Root="...)
 		b = observe.AppendXRayRoot(b, tr.ID)
@@ -74,13 +82,22 @@ func (rc *request) openIntegrationSpan(in *runtime.Integration) {
 	}
 }
 
-// spanParent is the span a backend's work belongs under: the integration span, else the
-// request's own.
+// spanParent is the span a call made now belongs under: the authorizer's or the
+// integration's while one is open, else the request's own.
 func (rc *request) spanParent() observe.SpanID {
-	if rc.intSpan != nil {
-		return rc.intSpan.ID
+	if a := rc.spans.Active; !a.IsZero() {
+		return a
 	}
 	return rc.spans.Root
+}
+
+// downstreamTraceID is the X-Amzn-Trace-Id a function invoked now gets ("" when the request
+// is not traced: the runtime then starts a trace of its own).
+func (rc *request) downstreamTraceID() string {
+	if rc.spans == nil {
+		return ""
+	}
+	return rc.xrayHeader(rc.spanParent())
 }
 
 // xrayHeader is the X-Amzn-Trace-Id a traced request sends on: its trace, with parent as the

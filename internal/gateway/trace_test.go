@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,5 +303,56 @@ func TestTraceUnsampledAndOff(t *testing.T) {
 		if s.TraceID == unsampled || s.TraceID == off {
 			t.Errorf("exported %+v", s)
 		}
+	}
+}
+
+// A Lambda authorizer's invocation belongs under the Authorizer span; the integration's
+// under the integration span.
+func TestTraceLambdaAuthorizer(t *testing.T) {
+	rcv := otlptest.New(t)
+	tracer := observe.NewTracer(observe.TracerOptions{Endpoint: rcv.URL, BatchInterval: 2 * time.Millisecond})
+	t.Cleanup(func() { tracer.Close() })
+	var calls atomic.Int64
+	fns := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Tracer: tracer, Functions: fns, Region: "us-east-1", AccountID: "123456789012"})
+	doc := authorizerDoc(0)
+	err := e.st.Update(func(tx store.Tx) error {
+		tx.Put(store.KindRestAPI, apiID, doc)
+		tx.Put(store.KindDeployment, store.Key(apiID, "dep001"), model.DeploymentRecord{
+			Deployment: model.Deployment{Id: "dep001"}, APIID: apiID, Snapshot: doc.Clone()})
+		return tx.Put(store.KindStage, store.Key(apiID, "prod"), model.StageRecord{APIID: apiID,
+			Stage: model.Stage{StageName: "prod", DeploymentId: "dep001", TracingEnabled: true,
+				Variables: map[string]string{"authFn": "auth"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(func() bool { return e.gw.table.Lookup(apiID, "prod") != nil })
+	const traceID = "6af7651916cd43dd8448eb211c80319c"
+	url, host := e.hostURL(apiID, "/prod/pets")
+	r := e.do("POST", url, host, strings.NewReader(`{}`), map[string]string{"Authorization": "Bearer alice",
+		"traceparent": "00-" + traceID + "-b7ad6b7169203331-01"})
+	if r.status != 200 {
+		t.Fatalf("status %d %s", r.status, r.body)
+	}
+	te := &tracedEnv{env: e, rcv: rcv}
+	spans := te.spansOf(traceID, 3)
+	auth, in := spans["Authorizer"], spans["Lambda"]
+	if auth.StatusCode != 0 || auth.ParentSpanID != spans["test/prod"].SpanID || auth.Attributes["aws.api_gateway.authorization_type"] != "CUSTOM" {
+		t.Errorf("authorizer span %+v", auth)
+	}
+	fns.mu.Lock()
+	defer fns.mu.Unlock()
+	for _, req := range fns.reqs {
+		want := in.SpanID
+		if req.FunctionName != "backend" {
+			want = auth.SpanID
+		}
+		if sc, ok := observe.ParseXRay(req.TraceID); !ok || sc.TraceID.String() != traceID || sc.SpanID.String() != want {
+			t.Errorf("%s got trace %q, want its parent %s", req.FunctionName, req.TraceID, want)
+		}
+	}
+	if len(fns.reqs) != 2 {
+		t.Errorf("%d invocations, want the authorizer's and the backend's", len(fns.reqs))
 	}
 }

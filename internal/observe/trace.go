@@ -84,7 +84,10 @@ type Trace struct {
 	Remote SpanID
 	// Root is the id of the request's own span, made at Start so it can be propagated before
 	// the span is recorded.
-	Root    SpanID
+	Root SpanID
+	// Active is the span that calls made now belong under, set while one is open (zero: the
+	// request's own).
+	Active  SpanID
 	Sampled bool
 	State   string
 	spans   [maxSpans]Span
@@ -237,7 +240,7 @@ func (t *Tracer) Start(start time.Time, parent SpanContext, ok bool) *Trace {
 // and pools it.
 func (t *Tracer) release(tr *Trace) {
 	clear(tr.spans[:tr.n])
-	tr.n, tr.ID, tr.Remote, tr.Root, tr.Sampled, tr.State = 0, TraceID{}, SpanID{}, SpanID{}, false, ""
+	tr.n, tr.ID, tr.Remote, tr.Root, tr.Active, tr.Sampled, tr.State = 0, TraceID{}, SpanID{}, SpanID{}, SpanID{}, false, ""
 	t.pool.Put(tr)
 }
 
