@@ -41,6 +41,10 @@ func Authorizer(a *model.Authorizer, vars map[string]string) *runtime.Authorizer
 		return fail("%v", err)
 	}
 	out.Sources = srcs
+	if len(srcs) == 0 {
+		// No identity values to tell callers apart: a cached result would serve everyone.
+		out.TTL = 0
+	}
 	if a.IdentityValidationExpression != "" && a.Type != model.AuthorizerRequest {
 		re, err := regexp.Compile(`^(?:` + a.IdentityValidationExpression + `)$`)
 		if err != nil {

@@ -28,7 +28,7 @@ func TestCompileAuthorizer(t *testing.T) {
 			IdentitySource: "method.request.header.X-User, method.request.querystring.q,stageVariables.zone , context.httpMethod"},
 			function: "arn:aws:lambda:us-east-1:123456789012:function:auth",
 			sources:  []runtime.SourceKind{runtime.SrcHeader, runtime.SrcQuery, runtime.SrcLiteral, runtime.SrcContext}},
-		{name: "request without sources", a: model.Authorizer{Type: "REQUEST", AuthorizerUri: uri, AuthorizerResultTtlInSeconds: ttl(0)},
+		{name: "request without sources is never cached", a: model.Authorizer{Type: "REQUEST", AuthorizerUri: uri, AuthorizerResultTtlInSeconds: ttl(300)},
 			function: "arn:aws:lambda:us-east-1:123456789012:function:auth"},
 		{name: "cognito", a: model.Authorizer{Type: "COGNITO_USER_POOLS", ProviderARNs: []string{"arn:pool"},
 			IdentitySource: "method.request.header.Authorization", AuthorizerResultTtlInSeconds: ttl(60)},
