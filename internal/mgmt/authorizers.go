@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/portico/portico/internal/auth/oidc"
 	"github.com/portico/portico/internal/compile"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
@@ -70,6 +72,17 @@ func validateAuthorizer(a *model.Authorizer, input string) error {
 	if a.Type == model.AuthorizerCognito {
 		if len(a.ProviderARNs) == 0 {
 			return badRequest("Invalid provider ARNs specified. A COGNITO_USER_POOLS authorizer requires at least one provider ARN.")
+		}
+		// A pool named by a stage variable is checked when a stage resolves it; an issuer URL
+		// is Portico's extension.
+		var bad []string
+		for _, p := range a.ProviderARNs {
+			if !strings.Contains(p, "${stageVariables.") && oidc.CheckProvider(p, nil) != nil {
+				bad = append(bad, p)
+			}
+		}
+		if len(bad) > 0 {
+			return badRequest("ProviderARNs need to be valid Cognito Userpools. Invalid ARNs- %s", strings.Join(bad, ", "))
 		}
 		return nil
 	}
