@@ -238,25 +238,32 @@ func asksForFresh(h http.Header) bool {
 }
 
 // cacheKey builds the request's key: the method's namespace, the verb, and the value of each
-// cache key parameter, each part prefixed by whether it is present so that no two requests
-// that differ in them share a key.
+// cache key parameter (appendKeyPart), so that no two requests that differ in them share a key.
 func (rc *request) cacheKey(c *runtime.Cache) string {
 	bp := bufPool.Get().(*[]byte)
 	b := append((*bp)[:0], c.Prefix...)
 	b = append(b, 0)
 	b = append(b, rc.r.Method...)
+	b = append(b, 0)
 	for _, src := range c.Keys {
 		v, ok := rc.source(src, nil)
-		b = append(b, 0)
-		if ok {
-			b = append(b, '=')
-			b = append(b, v...)
-		}
+		b = appendKeyPart(b, v, ok)
 	}
 	key := string(b)
 	*bp = b
 	bufPool.Put(bp)
 	return key
+}
+
+// appendKeyPart appends one key parameter's value: 0 when it is absent, else its length plus
+// one (a varint) and its bytes. Values may hold any byte (a query's %00 decodes to one), so
+// lengths, not separators, keep the parts apart.
+func appendKeyPart(b []byte, v string, present bool) []byte {
+	if !present {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(v))+1)
+	return append(b, v...)
 }
 
 // captureWriter keeps a copy of the answer it passes on: its status, headers and body up to

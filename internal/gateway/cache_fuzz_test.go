@@ -70,3 +70,32 @@ func FuzzCacheControl(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCacheKeyParts: two lists of key parameter values give the same key only when they are
+// the same list.
+func FuzzCacheKeyParts(f *testing.F) {
+	f.Add("x\x00=y", "", "z", "x", "y\x00", "z", uint8(5), uint8(7))
+	f.Add("a", "b", "", "a", "b", "", uint8(7), uint8(3))
+	f.Fuzz(func(t *testing.T, a1, a2, a3, b1, b2, b3 string, pa, pb uint8) {
+		key := func(vs [3]string, present uint8) string {
+			var b []byte
+			for i, v := range vs {
+				b = appendKeyPart(b, v, present&(1<<i) != 0)
+			}
+			return string(b)
+		}
+		norm := func(vs [3]string, present uint8) [3]string {
+			for i := range vs {
+				if present&(1<<i) == 0 {
+					vs[i] = "\xffabsent"
+				}
+			}
+			return vs
+		}
+		a, b := [3]string{a1, a2, a3}, [3]string{b1, b2, b3}
+		same := norm(a, pa) == norm(b, pb) && pa&7 == pb&7
+		if (key(a, pa) == key(b, pb)) != same {
+			t.Fatalf("%q (present %03b) and %q (present %03b): keys equal %v, values equal %v", a, pa&7, b, pb&7, !same, same)
+		}
+	})
+}
