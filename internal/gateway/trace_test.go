@@ -66,8 +66,9 @@ func traceDoc(backendHost string) *model.APIDoc {
 	return doc
 }
 
-// putTraced stores doc deployed as stage "traced" (tracingEnabled) and stage "plain" (not).
-func putTraced(tb testing.TB, st store.Store, doc *model.APIDoc) {
+// putTraced stores doc deployed as stage "traced" (tracingEnabled) and stage "plain" (not),
+// both changed by configure.
+func putTraced(tb testing.TB, st store.Store, doc *model.APIDoc, configure ...func(*model.Stage)) {
 	tb.Helper()
 	err := st.Update(func(tx store.Tx) error {
 		if err := tx.Put(store.KindRestAPI, doc.RestApi.Id, doc); err != nil {
@@ -81,6 +82,9 @@ func putTraced(tb testing.TB, st store.Store, doc *model.APIDoc) {
 			{StageName: "traced", DeploymentId: "dep001", TracingEnabled: true, Variables: map[string]string{"fn": "f"}},
 			{StageName: "plain", DeploymentId: "dep001", Variables: map[string]string{"fn": "f"}},
 		} {
+			for _, f := range configure {
+				f(&s)
+			}
 			if err := tx.Put(store.KindStage, store.Key(doc.RestApi.Id, s.StageName), model.StageRecord{APIID: doc.RestApi.Id, Stage: s}); err != nil {
 				return err
 			}
@@ -354,5 +358,41 @@ func TestTraceLambdaAuthorizer(t *testing.T) {
 	}
 	if len(fns.reqs) != 2 {
 		t.Errorf("%d invocations, want the authorizer's and the backend's", len(fns.reqs))
+	}
+}
+
+// $context.xrayTraceId is the request span's X-Ray header on a traced stage, the caller's
+// X-Amzn-Trace-Id on another.
+func TestTraceXrayTraceIDInAccessLog(t *testing.T) {
+	rcv := otlptest.New(t)
+	tracer := observe.NewTracer(observe.TracerOptions{Endpoint: rcv.URL, BatchInterval: 2 * time.Millisecond})
+	t.Cleanup(func() { tracer.Close() })
+	out := &syncBuffer{}
+	sinks := observe.NewSinks(observe.SinkOptions{Default: out})
+	t.Cleanup(func() { sinks.Close() })
+	e := newEnv(t, Options{Tracer: tracer, AccessLogs: sinks})
+	putTraced(t, e.st, traceDoc("127.0.0.1:1"), func(s *model.Stage) {
+		s.AccessLogSettings = &model.AccessLogSettings{Format: "$context.stage $context.xrayTraceId"}
+	})
+	e.waitFor(func() bool {
+		return e.gw.table.Lookup(apiID, "traced") != nil && e.gw.table.Lookup(apiID, "plain") != nil
+	})
+	const caller = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	for _, stage := range []string{"traced", "plain"} {
+		url, host := e.hostURL(apiID, "/"+stage+"/mock")
+		e.do("GET", url, host, nil, map[string]string{"X-Amzn-Trace-Id": caller})
+	}
+	te := &tracedEnv{env: e, rcv: rcv}
+	root := te.spansOf("5759e988bd862e3fe1be46a994272793", 1)["shop/traced"]
+	var lines []string
+	e.waitFor(func() bool {
+		lines = strings.Split(strings.TrimSpace(out.String()), "\n")
+		return len(lines) == 2
+	})
+	want := []string{"traced Root=1-5759e988-bd862e3fe1be46a994272793;Parent=" + root.SpanID + ";Sampled=1", "plain " + caller}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("access log line %q, want %q", lines[i], want[i])
+		}
 	}
 }
