@@ -6,6 +6,10 @@
 // global) by the admin credentials; answers are IAM's XML documents and errors. Users are kept
 // in the store (kind iam), where internal/auth/iam reads them.
 //
+// Calls that change something (Create*, Delete*, Put*) are recorded in the audit log as the
+// management API's are: who, from where, the action and its parameters (a policy document kept,
+// as configuration; no secret is ever in a request), the id it created, and the outcome.
+//
 // Choices: lists are not paginated (IsTruncated is always false); a user's inline policies may
 // total 2,048 characters without whitespace and a user may have two access keys, as on AWS; the
 // users of the identities file can be read but not changed here (the file is their source), an
@@ -23,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -35,6 +40,7 @@ import (
 	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/auth/sigv4"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/observe/audit"
 	"github.com/portico/portico/internal/store"
 )
 
@@ -46,6 +52,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Audit records the calls that change something (nil: not recorded).
+	Audit *audit.Log
 }
 
 // Handler serves the IAM query API.
@@ -119,6 +127,7 @@ func noSuchEntity(msg string) *apiError { return &apiError{http.StatusNotFound, 
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
+	start := h.opts.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeError(w, reqID, &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body too large"})
@@ -161,10 +170,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.opts.Logger.Error("iam: request failed", "requestId", reqID, "action", action, "error", err)
 			ae = &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"}
 		}
+		h.record(r, start, reqID, params, nil, ae)
 		writeError(w, reqID, ae)
 		return
 	}
+	// Recorded before the answer leaves, so a client that has it finds the call in the log.
+	h.record(r, start, reqID, params, result, nil)
 	writeResult(w, reqID, action, result)
+}
+
+// record writes an audit entry for an action that changes something, accepted or refused
+// once its signature was checked.
+func (h *Handler) record(r *http.Request, start time.Time, reqID string, params url.Values, result any, failure *apiError) {
+	action := params.Get("Action")
+	if h.opts.Audit == nil || !(strings.HasPrefix(action, "Create") || strings.HasPrefix(action, "Delete") || strings.HasPrefix(action, "Put")) {
+		return
+	}
+	e := &audit.Entry{EventTime: start.UTC(), EventName: action, HTTPMethod: r.Method, RequestPath: r.URL.Path,
+		UserAgent: r.UserAgent(), Status: http.StatusOK, RequestID: reqID, RequestParameters: map[string]any{}}
+	if _, rest, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		e.AccessKeyID, _, _ = strings.Cut(rest, "/")
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		e.SourceIPAddress = host
+	}
+	for k, v := range params {
+		if k != "Action" && k != "Version" && len(v) > 0 {
+			e.RequestParameters[k] = v[0]
+		}
+	}
+	switch res := result.(type) {
+	case userResult:
+		e.ResponseElements = map[string]any{"userId": res.User.UserId, "arn": res.User.Arn}
+	case createAccessKeyResult:
+		e.ResponseElements = map[string]any{"accessKeyId": res.AccessKey.AccessKeyId}
+	}
+	if failure != nil {
+		e.Status, e.ErrorCode, e.ErrorMessage = failure.status, failure.code, failure.msg
+	}
+	if err := h.opts.Audit.Append(e); err != nil {
+		h.opts.Logger.Error("iam: audit log not written", "requestId", reqID, "error", err)
+	}
 }
 
 type operation func(h *Handler, p url.Values) (any, error)

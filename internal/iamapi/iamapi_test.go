@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/portico/portico/internal/observe/audit"
 	"github.com/portico/portico/internal/store/bolt"
 )
 
@@ -110,4 +113,54 @@ func TestRefusesOtherSigners(t *testing.T) {
 func payloadHash(body string) string {
 	s := sha256.Sum256([]byte(body))
 	return hex.EncodeToString(s[:])
+}
+
+// TestAudit: the calls that change something are in the audit log, with the ids they created
+// and never a secret.
+func TestAudit(t *testing.T) {
+	st, err := bolt.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	h := New(st, Options{AccountID: "111122223333", Credentials: map[string]string{"AKIAADMIN": "admin-secret"}, Audit: l})
+	var secret string
+	for _, body := range []string{"Action=CreateUser&UserName=erin", "Action=CreateAccessKey&UserName=erin", "Action=ListUsers", "Action=DeleteUser&UserName=erin"} {
+		req := httptest.NewRequest("POST", "http://h/", strings.NewReader(body))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIAADMIN", SecretAccessKey: "admin-secret"}, req, payloadHash(body), "iam", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if _, rest, ok := strings.Cut(w.Body.String(), "<SecretAccessKey>"); ok {
+			secret, _, _ = strings.Cut(rest, "<")
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 || secret == "" || strings.Contains(string(b), secret) {
+		t.Fatalf("audit log (secret %q):\n%s", secret, b)
+	}
+	var last audit.Entry
+	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if last.EventName != "DeleteUser" || last.Status != 409 || last.ErrorCode != "DeleteConflict" || last.AccessKeyID != "AKIAADMIN" ||
+		last.RequestParameters["UserName"] != "erin" {
+		t.Fatalf("last entry: %+v", last)
+	}
+	var created audit.Entry
+	json.Unmarshal([]byte(lines[1]), &created)
+	if created.EventName != "CreateAccessKey" || !strings.HasPrefix(created.ResponseElements["accessKeyId"].(string), "AKIA") {
+		t.Fatalf("CreateAccessKey entry: %+v", created)
+	}
 }

@@ -48,9 +48,9 @@ func (s *Server) ReloadIdentities() error {
 }
 
 // withIAMAPI serves IAM's query API (internal/iamapi) to requests signed for the service "iam"
-// on the admin listener, and admin's other handlers to the rest.
-func withIAMAPI(admin http.Handler, st store.Store, cfg Config, creds Credentials, log *slog.Logger) http.Handler {
+// on the admin listener, and admin's other handlers to the rest; its changes go to the audit log.
+func withIAMAPI(admin http.Handler, st store.Store, cfg Config, creds Credentials, obs *observability, log *slog.Logger) http.Handler {
 	api := iamapi.New(st, iamapi.Options{AccountID: cfg.AccountID,
-		Credentials: map[string]string{creds.AccessKeyID: creds.SecretAccessKey}, Logger: log})
+		Credentials: map[string]string{creds.AccessKeyID: creds.SecretAccessKey}, Audit: obs.audit, Logger: log})
 	return iamapi.Route(api, admin)
 }

@@ -208,7 +208,7 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		admin: &http.Server{
-			Handler:           withIAMAPI(adminMux, st, cfg, creds, log),
+			Handler:           withIAMAPI(adminMux, st, cfg, creds, obs, log),
 			ReadHeaderTimeout: 30 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
