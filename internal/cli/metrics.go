@@ -23,7 +23,8 @@ func runMetrics(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "metrics", "API [--stage S]",
 		"Summarise an API's requests, errors and latencies per stage and route, from the admin listener's /metrics.\n"+
 			"API is an id or a name. Routes appear one by one when their stage's methodSettings turn metricsEnabled on;\n"+
-			"the others are summed on the stage's line (ROUTE \"*\").")
+			"the others are summed on the stage's line (ROUTE \"*\"). CACHE HIT/MISS counts the requests the stage's\n"+
+			"response cache answered and those it sent on (\"-\": none cached).")
 	endpoint := fs.String("endpoint", envOr(e, "PORTICO_ENDPOINT", "http://127.0.0.1:8081"), "management API URL (PORTICO_ENDPOINT)")
 	stage := fs.String("stage", "", "only this stage")
 	pos, err := parse(fs, args)
@@ -59,14 +60,18 @@ func runMetrics(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("no requests recorded for API %q%s since the server started", pos[0], map[bool]string{true: " stage " + *stage}[*stage != ""])
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STAGE\tROUTE\tCOUNT\t4XX\t5XX\tLATENCY AVG\tLATENCY P99\tINTEGRATION AVG")
+	fmt.Fprintln(tw, "STAGE\tROUTE\tCOUNT\t4XX\t5XX\tLATENCY AVG\tLATENCY P99\tINTEGRATION AVG\tCACHE HIT/MISS")
 	for _, r := range rows {
 		route := r.method + " " + r.resource
 		if r.resource == "" {
 			route = "*"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\n", r.stage, route, r.count, r.err4, r.err5,
-			ms(r.latSum, r.latCount), p99(r.latBuckets, r.latCount), ms(r.intSum, r.intCount))
+		cache := "-"
+		if r.hits+r.misses > 0 {
+			cache = fmt.Sprintf("%.0f/%.0f", r.hits, r.misses)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\n", r.stage, route, r.count, r.err4, r.err5,
+			ms(r.latSum, r.latCount), p99(r.latBuckets, r.latCount), ms(r.intSum, r.intCount), cache)
 	}
 	return tw.Flush()
 }
@@ -74,6 +79,7 @@ func runMetrics(ctx context.Context, e *env, args []string) error {
 type routeRow struct {
 	stage, resource, method string
 	count, err4, err5       float64
+	hits, misses            float64
 	latSum, intSum          float64
 	latCount, intCount      uint64
 	latBuckets              []*dto.Bucket
@@ -112,6 +118,8 @@ func summarise(r io.Reader, api, stage string) ([]*routeRow, error) {
 	each("portico_apigateway_count_total", func(r *routeRow, m *dto.Metric) { r.count += m.GetCounter().GetValue() })
 	each("portico_apigateway_4xx_errors_total", func(r *routeRow, m *dto.Metric) { r.err4 += m.GetCounter().GetValue() })
 	each("portico_apigateway_5xx_errors_total", func(r *routeRow, m *dto.Metric) { r.err5 += m.GetCounter().GetValue() })
+	each("portico_apigateway_cache_hit_count_total", func(r *routeRow, m *dto.Metric) { r.hits += m.GetCounter().GetValue() })
+	each("portico_apigateway_cache_miss_count_total", func(r *routeRow, m *dto.Metric) { r.misses += m.GetCounter().GetValue() })
 	each("portico_apigateway_latency_seconds", func(r *routeRow, m *dto.Metric) {
 		h := m.GetHistogram()
 		r.latSum, r.latCount, r.latBuckets = h.GetSampleSum(), h.GetSampleCount(), h.Bucket

@@ -20,7 +20,8 @@ func TestMetricsSummary(t *testing.T) {
 	stage := m.Series("abc123", "shop", "prod", "", "")
 	other := m.Series("zzz999", "other", "prod", "", "")
 	for i := 0; i < 100; i++ {
-		pets.Observe(&observe.Record{Status: 200, Latency: 3 * time.Millisecond, Integrated: true, IntegrationLatency: 2 * time.Millisecond})
+		pets.Observe(&observe.Record{Status: 200, Latency: 3 * time.Millisecond, Integrated: true, IntegrationLatency: 2 * time.Millisecond,
+			CacheHit: i < 90, CacheMiss: i >= 90})
 	}
 	pets.Observe(&observe.Record{Status: 404, Latency: 400 * time.Millisecond})
 	stage.Observe(&observe.Record{Status: 502, Latency: 20 * time.Millisecond})
@@ -31,9 +32,9 @@ func TestMetricsSummary(t *testing.T) {
 	defer srv.Close()
 	code, out, errOut := run("metrics", "shop", "--stage", "prod", "--endpoint", srv.URL)
 	want := []string{
-		"STAGE  ROUTE      COUNT  4XX  5XX  LATENCY AVG  LATENCY P99  INTEGRATION AVG",
-		"prod   *          1      0    1    20.0ms       ≤25ms        -",
-		"prod   GET /pets  101    1    0    6.9ms        ≤5ms         2.0ms",
+		"STAGE  ROUTE      COUNT  4XX  5XX  LATENCY AVG  LATENCY P99  INTEGRATION AVG  CACHE HIT/MISS",
+		"prod   *          1      0    1    20.0ms       ≤25ms        -                -",
+		"prod   GET /pets  101    1    0    6.9ms        ≤5ms         2.0ms            90/10",
 	}
 	if code != 0 || strings.TrimSpace(out) != strings.Join(want, "\n") {
 		t.Errorf("portico metrics: exit %d\n%s%s\nwant:\n%s", code, out, errOut, strings.Join(want, "\n"))
