@@ -28,7 +28,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,7 +288,9 @@ func (v *Verifier) Check(r *http.Request, creds Credentials, body func() ([]byte
 			canon := canonicalRequest(r, u, a.SignedHeaders, h, presigned)
 			ch := sha256.Sum256([]byte(canon))
 			sts := Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(ch[:])
-			if hmac.Equal([]byte(hex.EncodeToString(hmacSHA256(key, sts))), got) {
+			var sig [2 * sha256.Size]byte
+			hex.Encode(sig[:], hmacSHA256(key, sts))
+			if hmac.Equal(sig[:], got) {
 				return a.AccessKeyID, nil
 			}
 			if first == "" {
@@ -418,6 +420,9 @@ type cachedKey struct {
 // normalizePath removes "." and ".." segments and empty segments, keeping a leading and a
 // trailing slash, as botocore does before signing.
 func normalizePath(p string) string {
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return p // nothing to remove: the common case costs no allocation
+	}
 	var out []string
 	for _, seg := range strings.Split(p, "/") {
 		switch seg {
@@ -473,6 +478,7 @@ func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash strin
 
 func canonicalRequest(r *http.Request, uri string, signedHeaders []string, payloadHash string, presigned bool) string {
 	var b strings.Builder
+	b.Grow(len(r.Method) + len(uri) + 2*len(r.URL.RawQuery) + 64*len(signedHeaders) + len(payloadHash) + 8)
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
 	b.WriteString(uri)
@@ -531,7 +537,7 @@ func canonicalQuery(raw string, presigned bool) string {
 		return ""
 	}
 	type kv struct{ k, v string }
-	var params []kv
+	params := make([]kv, 0, strings.Count(raw, "&")+1)
 	for _, part := range strings.Split(raw, "&") {
 		if part == "" {
 			continue
@@ -543,11 +549,11 @@ func canonicalQuery(raw string, presigned bool) string {
 		}
 		params = append(params, kv{escape(k, true), escape(v, true)})
 	}
-	sort.Slice(params, func(i, j int) bool {
-		if params[i].k != params[j].k {
-			return params[i].k < params[j].k
+	slices.SortFunc(params, func(a, b kv) int {
+		if c := strings.Compare(a.k, b.k); c != 0 {
+			return c
 		}
-		return params[i].v < params[j].v
+		return strings.Compare(a.v, b.v)
 	})
 	var b strings.Builder
 	for i, p := range params {
