@@ -55,6 +55,21 @@ func TestLambdaAuthorizerWithAWSCLI(t *testing.T) {
 			"--status-code", "200", "--response-templates",
 			`{"application/json":"$context.authorizer.principalId calls=$context.authorizer.calls admin=$context.authorizer.admin"}`)
 	}
+	// GET /orders: a REQUEST authorizer on a header and a query string, never cached.
+	var req struct{ Id string }
+	cli(&req, "create-authorizer", "--rest-api-id", api.Id, "--name", "requests", "--type", "REQUEST",
+		"--authorizer-uri", "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/authfn/invocations",
+		"--identity-source", "method.request.header.X-User, method.request.querystring.tenant",
+		"--authorizer-result-ttl-in-seconds", "0")
+	var orders struct{ Id string }
+	cli(&orders, "create-resource", "--rest-api-id", api.Id, "--parent-id", api.RootResourceId, "--path-part", "orders")
+	cli(nil, "put-method", "--rest-api-id", api.Id, "--resource-id", orders.Id, "--http-method", "GET",
+		"--authorization-type", "CUSTOM", "--authorizer-id", req.Id)
+	cli(nil, "put-method-response", "--rest-api-id", api.Id, "--resource-id", orders.Id, "--http-method", "GET", "--status-code", "200")
+	cli(nil, "put-integration", "--rest-api-id", api.Id, "--resource-id", orders.Id, "--http-method", "GET",
+		"--type", "MOCK", "--request-templates", `{"application/json":"{\"statusCode\": 200}"}`)
+	cli(nil, "put-integration-response", "--rest-api-id", api.Id, "--resource-id", orders.Id, "--http-method", "GET",
+		"--status-code", "200", "--response-templates", `{"application/json":"$context.authorizer.principalId"}`)
 	cli(nil, "create-deployment", "--rest-api-id", api.Id, "--stage-name", "prod", "--variables", "auth=authfn")
 
 	get := func(method, token string) response {
@@ -69,9 +84,12 @@ func TestLambdaAuthorizerWithAWSCLI(t *testing.T) {
 		get("GET", "Bearer allow-root").want(t, 200, "root calls=1 admin=true")
 	}
 	get("GET", "Bearer allow-ann").want(t, 200, "ann calls=2 admin=false")
+	invokePath(t, srv, "GET", api.Id, "prod", "/orders?tenant=t1", "", "X-User", "carol").want(t, 200, "carol")
+	invokePath(t, srv, "GET", api.Id, "prod", "/orders", "", "X-User", "carol").want(t, 401, `{"message":"Unauthorized"}`)
+	invokePath(t, srv, "GET", api.Id, "prod", "/orders?tenant=t1", "").want(t, 401, `{"message":"Unauthorized"}`)
 	// Flushing the stage's authorizer cache makes the next request call the authorizer again.
 	cli(nil, "flush-stage-authorizers-cache", "--rest-api-id", api.Id, "--stage-name", "prod")
-	get("GET", "Bearer allow-root").want(t, 200, "root calls=3 admin=true")
+	get("GET", "Bearer allow-root").want(t, 200, "root calls=4 admin=true")
 
 	const (
 		unauthorized = `{"message":"Unauthorized"}`
