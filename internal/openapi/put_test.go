@@ -192,3 +192,37 @@ func TestPutRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A re-import keeps the id of an authorizer of the same name, so methods and clients that name
+// it still reach it.
+func TestPutKeepsAuthorizerIDs(t *testing.T) {
+	existing, err := Import(readTestdata(t, "authorizers.yaml"), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for id, a := range existing.Authorizers {
+		ids[a.Name] = id
+	}
+	for _, mode := range []string{"overwrite", "merge"} {
+		got, err := Put(existing, readTestdata(t, "authorizers.yaml"), mode, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Authorizers) != 3 {
+			t.Fatalf("%s: %d authorizers", mode, len(got.Authorizers))
+		}
+		for id, a := range got.Authorizers {
+			if ids[a.Name] != id || a.Id != id {
+				t.Errorf("%s: authorizer %s has id %s (key %s), was %s", mode, a.Name, a.Id, id, ids[a.Name])
+			}
+		}
+		for _, r := range got.Resources {
+			for verb, m := range r.ResourceMethods {
+				if m.AuthorizerId != "" && got.Authorizers[m.AuthorizerId] == nil {
+					t.Errorf("%s: %s %s names authorizer %s, which is not there", mode, verb, r.Path, m.AuthorizerId)
+				}
+			}
+		}
+	}
+}
