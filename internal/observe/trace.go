@@ -361,7 +361,7 @@ func appendSpan(b []byte, tr *Trace, s *Span) []byte {
 		b = hex.AppendEncode(b, s.Parent[:])
 		b = append(b, '"')
 	}
-	if tr.State != "" && s.ID == tr.Root {
+	if tr.State != "" {
 		b = append(b, `,"traceState":`...)
 		b = appendJSONString(b, tr.State)
 	}

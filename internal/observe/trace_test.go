@@ -48,7 +48,7 @@ func TestTracerExportsOTLPJSON(t *testing.T) {
 	if r.Kind != 2 || c.Kind != 3 || r.Name != "shop/prod" || c.Name != "Lambda" {
 		t.Errorf("kinds/names %d %q %d %q", r.Kind, r.Name, c.Kind, c.Name)
 	}
-	if r.TraceState != "vendor=x" || c.TraceState != "" {
+	if r.TraceState != "vendor=x" || c.TraceState != "vendor=x" {
 		t.Errorf("trace state %q %q", r.TraceState, c.TraceState)
 	}
 	if r.Start != start.UnixNano() || r.End != start.Add(3*time.Millisecond).UnixNano() {
