@@ -137,3 +137,23 @@ func FuzzTraceHeaders(f *testing.F) {
 		FromHeaders([]string{s}, []string{s}, []string{s})
 	})
 }
+
+// FuzzOTLPSettings checks that the endpoint and header settings never panic, and that what
+// they accept is usable: an http(s) URL, header names that are not empty.
+func FuzzOTLPSettings(f *testing.F) {
+	f.Add("http://c:4318", "api-key=a%20b,x=1")
+	f.Add("https://c/v1/traces", "=x")
+	f.Fuzz(func(t *testing.T, endpoint, headers string) {
+		if u, err := OTLPTracesURL(endpoint, "", ""); err == nil && u != "" &&
+			!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			t.Fatalf("%q accepted as %q", endpoint, u)
+		}
+		if h, err := ParseOTLPHeaders(headers); err == nil {
+			for k := range h {
+				if k == "" {
+					t.Fatalf("%q gave an empty header name", headers)
+				}
+			}
+		}
+	})
+}
