@@ -541,3 +541,22 @@ func TestLambdaAuthorizerParameterMapping(t *testing.T) {
 		t.Errorf("mapped headers %v", h)
 	}
 }
+
+// A result is used until its TTL passes, and not after.
+func TestLambdaAuthorizerCacheExpires(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	const ttl = 2 * time.Second
+	e.deploy(authorizerDoc(int64(ttl/time.Second)), "dep1", "prod", map[string]string{"authFn": "auth"})
+	alice := map[string]string{"Authorization": "Bearer alice"}
+	first := time.Now()
+	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice)
+	e.waitFor(func() bool {
+		e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, alice)
+		return calls.Load() == 2
+	})
+	if elapsed := time.Since(first); elapsed < ttl {
+		t.Fatalf("the authorizer was called again after %v, before its TTL of %v", elapsed, ttl)
+	}
+}
