@@ -195,11 +195,8 @@ func (g *Gateway) warnUnsupported(api *runtime.API, rec *model.DeploymentRecord,
 			log.Warn("method will answer 500 Internal server error: its request validator cannot run",
 				"resource", res.Path, "method", m.Verb.String(), "reason", v.Err)
 		}
-		if m.AuthorizationType == "AWS_IAM" || m.AuthorizationType == "COGNITO_USER_POOLS" {
-			log.Warn("method refuses every request: authorization is not enforced yet",
-				"resource", res.Path, "method", m.Verb.String(), "authorizationType", m.AuthorizationType)
-		}
-		if m.AuthorizationType == "CUSTOM" && (m.Authorizer == nil || m.Authorizer.Err != "") {
+		if (m.AuthorizationType == "CUSTOM" || m.AuthorizationType == "COGNITO_USER_POOLS") &&
+			(m.Authorizer == nil || m.Authorizer.Err != "") {
 			reason := "its authorizerId names no authorizer of the deployment"
 			if m.Authorizer != nil {
 				reason = m.Authorizer.Err
