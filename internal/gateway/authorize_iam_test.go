@@ -148,6 +148,15 @@ func TestAuthorizeIAM(t *testing.T) {
 			403, `{"message":"Missing Authentication Token"}`, "MissingAuthenticationTokenException"},
 		{"user, signed header", signed("GET", url, nil, alice, now, nil), 200, aliceIdentity, ""},
 		{"user, presigned URL", presigned(alice, now, "60", nil), 200, aliceIdentity, ""},
+		{"user, host-style URL", func() *http.Request {
+			u, host := e.hostURL(apiID, "/test/pets")
+			r, _ := http.NewRequest("GET", u, nil)
+			r.Host = host
+			if err := signer.SignHTTP(context.Background(), alice, r, payloadHash(nil), "execute-api", "eu-west-1", now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}(), 200, aliceIdentity, ""},
 		{"body signed", signed("POST", echo, []byte(`{"pet":"cat"}`), alice, now, nil), 200, `{"pet":"cat"}`, ""},
 		{"unsigned payload", signed("POST", echo, []byte(`"x"`), alice, now, func(r *http.Request) {
 			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
