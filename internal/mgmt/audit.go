@@ -187,7 +187,7 @@ func operationName(rt *route) string {
 // awsParamNames are the names AWS's API reference gives the path placeholders of the routes
 // table, so an entry reads like the operation's documentation.
 var awsParamNames = map[string]string{
-	"api": "restApiId", "arn": "resourceArn", "dep": "deploymentId", "key": "apiKey",
+	"api": "restApiId", "arn": "resourceArn", "authorizer": "authorizerId", "dep": "deploymentId", "key": "apiKey",
 	"model": "modelName", "parent": "parentId", "plan": "usagePlanId", "res": "resourceId",
 	"stage": "stageName", "status": "statusCode", "validator": "requestValidatorId", "verb": "httpMethod",
 }
