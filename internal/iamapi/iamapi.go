@@ -1,10 +1,12 @@
 // Package iamapi is the part of AWS IAM's query API that manages the identities of AWS_IAM
 // methods, on the management listener, so the stock `aws iam --endpoint-url` works: CreateUser,
 // GetUser, ListUsers, DeleteUser, CreateAccessKey, ListAccessKeys, DeleteAccessKey,
-// PutUserPolicy, GetUserPolicy, ListUserPolicies and DeleteUserPolicy. Requests are form-encoded
-// (Action=...&Version=2010-05-08), signed with SigV4 for the service "iam" (any region, IAM being
-// global) by the admin credentials; answers are IAM's XML documents and errors. Users are kept
-// in the store (kind iam), where internal/auth/iam reads them.
+// PutUserPolicy, GetUserPolicy, ListUserPolicies and DeleteUserPolicy; and STS's AssumeRole
+// (`aws sts assume-role`), which gives temporary credentials of a role of the identities file.
+// Requests are form-encoded (Action=...&Version=...), signed with SigV4 for the service "iam" or
+// "sts" (any region) by the admin credentials; answers are IAM's and STS's XML documents and
+// errors. Users and sessions are kept in the store (kind iam), where internal/auth/iam reads
+// them; an expired session is removed by the next AssumeRole.
 //
 // Calls that change something (Create*, Delete*, Put*) are recorded in the audit log as the
 // management API's are: who, from where, the action and its parameters (a policy document kept,
@@ -58,9 +60,10 @@ type Options struct {
 
 // Handler serves the IAM query API.
 type Handler struct {
-	st       store.Store
-	opts     Options
-	verifier *sigv4.Verifier
+	st   store.Store
+	opts Options
+	// verifiers check the signatures of each service served.
+	verifiers map[string]*sigv4.Verifier
 }
 
 // New returns the API over st.
@@ -72,15 +75,18 @@ func New(st store.Store, opts Options) *Handler {
 		opts.Now = time.Now
 	}
 	creds := opts.Credentials
-	return &Handler{st: st, opts: opts, verifier: &sigv4.Verifier{Service: "iam", Now: opts.Now,
-		Secret: func(id string) (string, bool) { s, ok := creds[id]; return s, ok }}}
+	secret := func(id string) (string, bool) { s, ok := creds[id]; return s, ok }
+	return &Handler{st: st, opts: opts, verifiers: map[string]*sigv4.Verifier{
+		"iam": {Service: "iam", Now: opts.Now, Secret: secret},
+		"sts": {Service: "sts", Now: opts.Now, Secret: secret},
+	}}
 }
 
-// Route sends the requests signed for the service "iam" to h and the others to next, so the
-// IAM API shares the management listener with the APIs found by path.
+// Route sends the requests signed for the services "iam" and "sts" to h and the others to next,
+// so IAM and STS share the management listener with the APIs found by path.
 func Route(h *Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if SignedFor(r) == "iam" {
+		if s := SignedFor(r); s == "iam" || s == "sts" {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -104,7 +110,11 @@ func SignedFor(r *http.Request) string {
 	return p[3]
 }
 
-const xmlns = "https://iam.amazonaws.com/doc/2010-05-08/"
+// The XML namespaces of IAM's and STS's answers.
+var namespaces = map[string]string{
+	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+}
 
 // maxBody bounds a request: the largest, PutUserPolicy, carries a policy of at most 2 KB, but
 // whitespace is not counted, so leave room.
@@ -128,15 +138,21 @@ func noSuchEntity(msg string) *apiError { return &apiError{http.StatusNotFound, 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
 	start := h.opts.Now()
+	service := SignedFor(r)
+	verifier, ok := h.verifiers[service]
+	if !ok {
+		service, verifier = "iam", h.verifiers["iam"]
+	}
+	xmlns := namespaces[service]
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		writeError(w, reqID, &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body too large"})
+		writeError(w, xmlns, reqID, &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body too large"})
 		return
 	}
-	if _, err := h.verifier.Verify(r, body); err != nil {
+	if _, err := verifier.Verify(r, body); err != nil {
 		var se *sigv4.Error
 		if !errors.As(err, &se) {
-			writeError(w, reqID, &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"})
+			writeError(w, xmlns, reqID, &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"})
 			return
 		}
 		h.opts.Logger.Info("iam: refused request", "requestId", reqID, "error", se.Code)
@@ -144,12 +160,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if code == "UnrecognizedClientException" {
 			code = "InvalidClientTokenId" // IAM's name for it
 		}
-		writeError(w, reqID, &apiError{se.Status(), code, se.Message})
+		writeError(w, xmlns, reqID, &apiError{se.Status(), code, se.Message})
 		return
 	}
 	params, err := url.ParseQuery(string(body))
 	if err != nil {
-		writeError(w, reqID, validation("The request body is not form-encoded"))
+		writeError(w, xmlns, reqID, validation("The request body is not form-encoded"))
 		return
 	}
 	for k, v := range r.URL.Query() {
@@ -158,9 +174,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	action := params.Get("Action")
-	op, ok := operations[action]
+	op, ok := operations[service][action]
 	if !ok {
-		writeError(w, reqID, &apiError{http.StatusBadRequest, "InvalidAction", "Could not find operation " + action + " for version 2010-05-08"})
+		writeError(w, xmlns, reqID, &apiError{http.StatusBadRequest, "InvalidAction", "Could not find operation " + action + " for version " + params.Get("Version")})
 		return
 	}
 	result, err := op(h, params)
@@ -171,19 +187,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae = &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"}
 		}
 		h.record(r, start, reqID, params, nil, ae)
-		writeError(w, reqID, ae)
+		writeError(w, xmlns, reqID, ae)
 		return
 	}
 	// Recorded before the answer leaves, so a client that has it finds the call in the log.
 	h.record(r, start, reqID, params, result, nil)
-	writeResult(w, reqID, action, result)
+	writeResult(w, xmlns, reqID, action, result)
 }
 
 // record writes an audit entry for an action that changes something, accepted or refused
 // once its signature was checked.
 func (h *Handler) record(r *http.Request, start time.Time, reqID string, params url.Values, result any, failure *apiError) {
 	action := params.Get("Action")
-	if h.opts.Audit == nil || !(strings.HasPrefix(action, "Create") || strings.HasPrefix(action, "Delete") || strings.HasPrefix(action, "Put")) {
+	if h.opts.Audit == nil || !(strings.HasPrefix(action, "Create") || strings.HasPrefix(action, "Delete") ||
+		strings.HasPrefix(action, "Put") || action == "AssumeRole") {
 		return
 	}
 	e := &audit.Entry{EventTime: start.UTC(), EventName: action, HTTPMethod: r.Method, RequestPath: r.URL.Path,
@@ -204,6 +221,8 @@ func (h *Handler) record(r *http.Request, start time.Time, reqID string, params 
 		e.ResponseElements = map[string]any{"userId": res.User.UserId, "arn": res.User.Arn}
 	case createAccessKeyResult:
 		e.ResponseElements = map[string]any{"accessKeyId": res.AccessKey.AccessKeyId}
+	case assumeRoleResult:
+		e.ResponseElements = map[string]any{"accessKeyId": res.Credentials.AccessKeyId, "arn": res.AssumedRoleUser.Arn}
 	}
 	if failure != nil {
 		e.Status, e.ErrorCode, e.ErrorMessage = failure.status, failure.code, failure.msg
@@ -215,7 +234,7 @@ func (h *Handler) record(r *http.Request, start time.Time, reqID string, params 
 
 type operation func(h *Handler, p url.Values) (any, error)
 
-var operations = map[string]operation{
+var operations = map[string]map[string]operation{"iam": {
 	"CreateUser":       (*Handler).createUser,
 	"GetUser":          (*Handler).getUser,
 	"ListUsers":        (*Handler).listUsers,
@@ -227,7 +246,9 @@ var operations = map[string]operation{
 	"GetUserPolicy":    (*Handler).getUserPolicy,
 	"ListUserPolicies": (*Handler).listUserPolicies,
 	"DeleteUserPolicy": (*Handler).deleteUserPolicy,
-}
+}, "sts": {
+	"AssumeRole": (*Handler).assumeRole,
+}}
 
 // The XML shapes of the answers.
 type (
@@ -590,13 +611,13 @@ func (h *Handler) deleteUserPolicy(p url.Values) (any, error) {
 
 // writeResult writes {Action}Response holding {Action}Result (none for actions that answer
 // nothing) and the request id.
-func writeResult(w http.ResponseWriter, reqID, action string, result any) {
+func writeResult(w http.ResponseWriter, xmlns, reqID, action string, result any) {
 	var b strings.Builder
 	b.WriteString(`<` + action + `Response xmlns="` + xmlns + `">`)
 	if result != nil {
 		inner, err := xml.Marshal(result)
 		if err != nil {
-			writeError(w, reqID, &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"})
+			writeError(w, xmlns, reqID, &apiError{http.StatusInternalServerError, "ServiceFailure", "Internal error"})
 			return
 		}
 		// The result type's own element name is replaced by {Action}Result.
@@ -610,7 +631,7 @@ func writeResult(w http.ResponseWriter, reqID, action string, result any) {
 	io.WriteString(w, b.String())
 }
 
-func writeError(w http.ResponseWriter, reqID string, e *apiError) {
+func writeError(w http.ResponseWriter, xmlns, reqID string, e *apiError) {
 	typ := "Sender"
 	if e.status >= 500 {
 		typ = "Receiver"
@@ -644,4 +665,92 @@ func randomString(n int, alphabet string) string {
 func newID() string {
 	h := randomString(32, "0123456789abcdef")
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+type (
+	assumedRoleUser struct {
+		Arn           string `xml:"Arn"`
+		AssumedRoleId string `xml:"AssumedRoleId"`
+	}
+	stsCredentials struct {
+		AccessKeyId     string `xml:"AccessKeyId"`
+		SecretAccessKey string `xml:"SecretAccessKey"`
+		SessionToken    string `xml:"SessionToken"`
+		Expiration      string `xml:"Expiration"`
+	}
+	assumeRoleResult struct {
+		AssumedRoleUser assumedRoleUser `xml:"AssumedRoleUser"`
+		Credentials     stsCredentials  `xml:"Credentials"`
+	}
+)
+
+var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+// assumeRole gives temporary credentials of a role (STS AssumeRole): RoleArn names a role of
+// the store, RoleSessionName the session, DurationSeconds its life (900 to 3600, 3600 when
+// absent, a role's default maximum). The session is stored on its own; expired ones are
+// removed here.
+func (h *Handler) assumeRole(p url.Values) (any, error) {
+	roleARN, session := p.Get("RoleArn"), p.Get("RoleSessionName")
+	if !sessionNamePattern.MatchString(session) {
+		return nil, validation(fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session))
+	}
+	duration := 3600
+	if d := p.Get("DurationSeconds"); d != "" {
+		if _, err := fmt.Sscan(d, &duration); err != nil || duration < 900 || duration > 3600 {
+			return nil, validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role, or is below 900 seconds.")
+		}
+	}
+	now := h.opts.Now().UTC().Truncate(time.Second)
+	sess := model.IAMSession{IAMRoleSession: model.IAMRoleSession{SessionName: session,
+		AccessKeyId: "ASIA" + randomString(16, upperAlnum), SecretAccessKey: randomString(40, secretAlphabet),
+		SessionToken: randomString(356, secretAlphabet), Expiration: now.Add(time.Duration(duration) * time.Second)}}
+	var roleID string
+	err := h.st.Update(func(tx store.Tx) error {
+		var stale []string
+		err := tx.List(store.KindIAM, "", func(k string, raw []byte) error {
+			kind, _, _ := strings.Cut(k, "/")
+			switch kind {
+			case "role":
+				var r model.IAMRole
+				if err := json.Unmarshal(raw, &r); err != nil {
+					return err
+				}
+				if r.Arn == roleARN {
+					sess.RoleName, roleID = r.RoleName, r.RoleId
+				}
+			case "session":
+				var s model.IAMSession
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return err
+				}
+				if !s.Expiration.After(now) {
+					stale = append(stale, k)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if sess.RoleName == "" {
+			return &apiError{http.StatusForbidden, "AccessDenied", "User: arn:aws:iam::" + h.opts.AccountID +
+				":root is not authorized to perform: sts:AssumeRole on resource: " + roleARN}
+		}
+		for _, k := range stale {
+			if err := tx.Delete(store.KindIAM, k); err != nil {
+				return err
+			}
+		}
+		return tx.Put(store.KindIAM, "session/"+sess.AccessKeyId, sess)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return assumeRoleResult{
+		AssumedRoleUser: assumedRoleUser{Arn: "arn:aws:sts::" + h.opts.AccountID + ":assumed-role/" + sess.RoleName + "/" + session,
+			AssumedRoleId: roleID + ":" + session},
+		Credentials: stsCredentials{AccessKeyId: sess.AccessKeyId, SecretAccessKey: sess.SecretAccessKey,
+			SessionToken: sess.SessionToken, Expiration: isoTime(sess.Expiration)},
+	}, nil
 }

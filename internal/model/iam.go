@@ -50,3 +50,11 @@ type IAMRoleSession struct {
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration,omitzero"`
 }
+
+// IAMSession is a session a role's caller obtained through STS AssumeRole, kept apart from the
+// role (at "session/{accessKeyId}") so that reading the identities file again, which rewrites
+// the role, does not end it.
+type IAMSession struct {
+	RoleName string `json:"roleName"`
+	IAMRoleSession
+}

@@ -86,6 +86,7 @@ func (r *Registry) reload() error {
 // ReadStore reads every identity kept in st.
 func ReadStore(st store.Store) (Identities, error) {
 	var ids Identities
+	sessions := map[string][]model.IAMRoleSession{}
 	err := st.View(func(tx store.Tx) error {
 		return tx.List(store.KindIAM, "", func(k string, raw []byte) error {
 			kind, _, _ := strings.Cut(k, "/")
@@ -102,9 +103,20 @@ func ReadStore(st store.Store) (Identities, error) {
 					return fmt.Errorf("iam: %s: %w", k, err)
 				}
 				ids.Roles = append(ids.Roles, role)
+			case "session":
+				var sess model.IAMSession
+				if err := json.Unmarshal(raw, &sess); err != nil {
+					return fmt.Errorf("iam: %s: %w", k, err)
+				}
+				sessions[sess.RoleName] = append(sessions[sess.RoleName], sess.IAMRoleSession)
 			}
 			return nil
 		})
 	})
+	// A session of AssumeRole belongs to its role while the role exists.
+	for i := range ids.Roles {
+		r := &ids.Roles[i]
+		r.Sessions = append(r.Sessions, sessions[r.RoleName]...)
+	}
 	return ids, err
 }
