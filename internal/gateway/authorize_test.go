@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -559,4 +560,46 @@ func TestLambdaAuthorizerCacheExpires(t *testing.T) {
 	if elapsed := time.Since(first); elapsed < ttl {
 		t.Fatalf("the authorizer was called again after %v, before its TTL of %v", elapsed, ttl)
 	}
+}
+
+// The events an authorizer function gets, key for key: TOKEN, REQUEST, and the proxy event of
+// a method behind an authorizer (requestContext.authorizer).
+func TestLambdaAuthorizerEventGolden(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	e.deploy(authorizerDoc(0), "dep1", "prod", map[string]string{"authFn": "auth", "zone": "eu"})
+	base := map[string]string{"User-Agent": "test/1.0", "X-Amzn-Trace-Id": "Root=1-00000000-000000000000000000000000"}
+	with := func(kv ...string) map[string]string {
+		h := map[string]string{}
+		for k, v := range base {
+			h[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			h[kv[i]] = kv[i+1]
+		}
+		return h
+	}
+	lastAuthorizerEvent := func() []byte {
+		fn.mu.Lock()
+		defer fn.mu.Unlock()
+		for i := len(fn.reqs) - 1; i >= 0; i-- {
+			if fn.reqs[i].FunctionName != "backend" {
+				return fn.reqs[i].Payload
+			}
+		}
+		t.Fatal("the authorizer was not invoked")
+		return nil
+	}
+	e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, with("Authorization", "Bearer alice"))
+	compareGolden(t, "testdata/authorizer/token_event.json", normaliseEvent(t, lastAuthorizerEvent()))
+	e.do("GET", e.pathURL(apiID, "prod", "/orders?tenant=t9&tenant=t10"), "", nil, with("X-User", "bob"))
+	compareGolden(t, "testdata/authorizer/request_event.json", normaliseEvent(t, lastAuthorizerEvent()))
+	r := e.do("POST", e.pathURL(apiID, "prod", "/pets"), "", strings.NewReader(`{"a":1}`),
+		with("Authorization", "Bearer alice", "Content-Type", "application/json"))
+	if r.status != 200 {
+		t.Fatalf("proxy: %d %s", r.status, r.body)
+	}
+	compareGolden(t, "testdata/authorizer/proxy_event.json",
+		regexp.MustCompile(`("integrationLatency": )\d+`).ReplaceAllString(normaliseEvent(t, []byte(r.body)), `$1"…"`))
 }
