@@ -24,7 +24,7 @@ const (
 	KindUsagePlanKey Kind = "usageplankeys" // key: planId/keyId → model.UsagePlanKey
 	KindUsage        Kind = "usage"         // key: planId/keyId → model.UsageRecord
 	KindFunction     Kind = "functions"     // key: function name → functions.Function
-	KindIAM          Kind = "iam"           // key: user/{name} → model.IAMUser, role/{name} → model.IAMRole
+	KindIAM          Kind = "iam"           // key: user/{name} → model.IAMUser, role/{name} → model.IAMRole, session/{accessKeyId} → model.IAMSession
 
 	KindDomainName        Kind = "domainnames"        // key: domain name → model.DomainName
 	KindBasePathMapping   Kind = "basepathmappings"   // key: domainName/basePath → model.BasePathMapping

@@ -7,7 +7,9 @@
 // belongs to and what that identity may do.
 //
 // The identities file (LoadFile, Sync) is one way to manage them: its users and roles replace
-// those the file gave before, leaving the ones created through the IAM API.
+// those the file gave before, leaving the ones created through the IAM API (internal/iamapi)
+// and the sessions STS AssumeRole gave, which are kept apart from their role (model.IAMSession)
+// and belong to it while it exists.
 //
 // What each caller is, as AWS shows it in $context.identity and in IAM's condition keys:
 //
