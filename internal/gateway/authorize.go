@@ -66,10 +66,32 @@ type authorization struct {
 
 type authValue struct{ name, value string }
 
-// authorizeLambda runs the method's Lambda authorizer (TOKEN or REQUEST): identity sources
-// first (missing ones answer 401 without a call), then the cached result for their values or a
-// call, then the policy against this request's method ARN, combined with the resource policy.
+// authorizeLambda runs the method's Lambda authorizer and records what the access log's
+// $context.authorizer.* variables say of it.
 func (g *Gateway) authorizeLambda(rc *request) *gatewayError {
+	started := time.Now()
+	err := g.decideLambda(rc)
+	run := &rc.authRun
+	run.latency = time.Since(started)
+	run.intLatency = rc.authLatency
+	run.auth = rc.auth
+	switch {
+	case err == nil:
+		run.status = 200
+	case err.typ == runtime.Unauthorized:
+		run.status = 401
+	case err.typ == runtime.AccessDenied:
+		run.status, run.err = 403, err.message
+	default:
+		run.status = 500
+	}
+	return err
+}
+
+// decideLambda runs the method's Lambda authorizer (TOKEN or REQUEST): identity sources first
+// (missing ones answer 401 without a call), then the cached result for their values or a call,
+// then the policy against this request's method ARN, combined with the resource policy.
+func (g *Gateway) decideLambda(rc *request) *gatewayError {
 	a := rc.method.Authorizer
 	if a == nil || a.Err != "" {
 		reason := "the method's authorizerId names no authorizer of the deployment"
@@ -79,6 +101,7 @@ func (g *Gateway) authorizeLambda(rc *request) *gatewayError {
 		g.log.Error("execution failed due to configuration error: authorizer cannot run", "api", rc.api.ID,
 			"stage", rc.api.Stage, "resource", rc.resource.Path, "method", rc.r.Method, "reason", reason,
 			"requestId", rc.requestID)
+		rc.authRun.err = reason
 		return errAuthorizerConfig
 	}
 	ids, ok := rc.identity(a)
@@ -147,6 +170,7 @@ func (rc *request) identity(a *runtime.Authorizer) (string, bool) {
 // cannot take the call answers 500 AUTHORIZER_FAILURE.
 func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authorization, []byte, *gatewayError) {
 	logFailure := func(msg string, args ...any) {
+		rc.authRun.err = msg
 		g.log.Error(msg, append([]any{"api", rc.api.ID, "stage", rc.api.Stage, "resource", rc.resource.Path,
 			"method", rc.r.Method, "authorizer", a.ID, "function", a.Function, "requestId", rc.requestID}, args...)...)
 	}
@@ -161,6 +185,9 @@ func (g *Gateway) callAuthorizer(rc *request, a *runtime.Authorizer) (*authoriza
 	res, err := g.opts.Functions.Invoke(ctx, functions.InvokeRequest{FunctionName: a.Function, Payload: event,
 		TraceID: rc.downstreamTraceID()})
 	rc.authLatency = time.Since(started)
+	if res != nil {
+		rc.authRun.intStatus, rc.authRun.requestID = res.StatusCode, res.RequestID
+	}
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			logFailure("authorizer timed out", "timeout", authorizerTimeout)
@@ -308,4 +335,51 @@ func (rc *request) appendAuthorizer(b []byte) []byte {
 	b = append(b, `,"integrationLatency":`...)
 	b = strconv.AppendInt(b, rc.authLatency.Milliseconds(), 10)
 	return append(b, '}')
+}
+
+// authRun is what the access log's $context.authorizer.* variables say of a request's Lambda
+// authorizer phase (status 0: none ran).
+type authRun struct {
+	// auth is the answer the request was let through with (nil otherwise).
+	auth *authorization
+	// status is what the phase answered: 200, 401, 403 or 500.
+	status  int
+	latency time.Duration
+	// intStatus, intLatency and requestID describe the function call (zero when the cache
+	// answered).
+	intStatus  int
+	intLatency time.Duration
+	requestID  string
+	// err says why the phase refused the request or failed.
+	err string
+}
+
+// Value is $context.authorizer.{name} of the access log: status, latency, integrationStatus,
+// integrationLatency, requestId and error of the phase, else what the authorizer answered
+// (principalId, context values).
+func (r *authRun) Value(name string) string {
+	switch name {
+	case "status":
+		return strconv.Itoa(r.status)
+	case "latency":
+		return strconv.FormatInt(r.latency.Milliseconds(), 10)
+	case "integrationStatus":
+		if r.intStatus == 0 {
+			return ""
+		}
+		return strconv.Itoa(r.intStatus)
+	case "integrationLatency":
+		if r.intStatus == 0 {
+			return ""
+		}
+		return strconv.FormatInt(r.intLatency.Milliseconds(), 10)
+	case "requestId":
+		return r.requestID
+	case "error":
+		return r.err
+	}
+	if r.auth != nil {
+		return r.auth.Value(name)
+	}
+	return ""
 }

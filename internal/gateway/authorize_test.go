@@ -15,6 +15,7 @@ import (
 
 	"github.com/portico/portico/internal/functions"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/bolt"
@@ -602,4 +603,48 @@ func TestLambdaAuthorizerEventGolden(t *testing.T) {
 	}
 	compareGolden(t, "testdata/authorizer/proxy_event.json",
 		regexp.MustCompile(`("integrationLatency": )\d+`).ReplaceAllString(normaliseEvent(t, []byte(r.body)), `$1"…"`))
+}
+
+// The access log's $context.authorizer.* variables: the phase's status, error and latencies,
+// and what the authorizer answered.
+func TestLambdaAuthorizerAccessLog(t *testing.T) {
+	out := &syncBuffer{}
+	sinks := observe.NewSinks(observe.SinkOptions{Default: out})
+	t.Cleanup(func() { sinks.Close() })
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1", AccessLogs: sinks})
+	doc := authorizerDoc(300)
+	e.deploy(doc, "dep1", "prod", map[string]string{"authFn": "auth"})
+	e.setStage(apiID, "prod", func(s *model.Stage) {
+		s.AccessLogSettings = &model.AccessLogSettings{Format: `$context.requestId status=$context.authorizer.status ` +
+			`int=$context.authorizer.integrationStatus principal=$context.authorizer.principalId tenant=$context.authorizer.tenant ` +
+			`error="$context.authorizer.error" latency=$context.authorizer.latency`}
+	})
+	line := func(token string) string {
+		r := e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, map[string]string{"Authorization": token})
+		id := r.header.Get("X-Amzn-Requestid")
+		var got string
+		e.waitFor(func() bool {
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasPrefix(l, id) {
+					got = strings.TrimPrefix(l, id+" ")
+					return true
+				}
+			}
+			return false
+		})
+		return regexp.MustCompile(`latency=\d+$`).ReplaceAllString(got, "latency=N")
+	}
+	for _, c := range []struct{ token, want string }{
+		{"Bearer alice", `status=200 int=200 principal=alice tenant=t1 error="-" latency=N`},
+		{"Bearer alice", `status=200 int=- principal=alice tenant=t1 error="-" latency=N`},
+		{"Bearer deny", `status=403 int=200 principal=- tenant=- error="User is not authorized to access this resource with an explicit deny" latency=N`},
+		{"", `status=401 int=- principal=- tenant=- error="-" latency=N`},
+		{"Bearer garbage", `status=500 int=200 principal=- tenant=- error="execution failed due to configuration error: invalid authorizer output" latency=N`},
+	} {
+		if got := line(c.token); got != c.want {
+			t.Errorf("%q: got  %s\nwant %s", c.token, got, c.want)
+		}
+	}
 }

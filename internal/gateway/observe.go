@@ -217,7 +217,9 @@ func (g *Gateway) record(rc *request) {
 				SerialNumber: c.SerialNumber, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
 		}
 		r.XrayTraceID = rc.xrayTraceID()
-		if rc.auth != nil {
+		if rc.authRun.status != 0 {
+			r.Authorizer = &rc.authRun
+		} else if rc.auth != nil {
 			r.Authorizer = rc.auth
 		}
 	}

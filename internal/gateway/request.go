@@ -56,6 +56,8 @@ type request struct {
 	policyAllowed bool
 	auth          *authorization
 	authLatency   time.Duration
+	// authRun is what the access log says of the Lambda authorizer phase.
+	authRun authRun
 	// caller is the IAM identity that signed the request (authorize_iam.go); nil when none.
 	caller *iam.Caller
 
