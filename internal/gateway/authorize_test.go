@@ -648,3 +648,38 @@ func TestLambdaAuthorizerAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// The authorizer's answers are gateway responses an API can customise.
+func TestLambdaAuthorizerGatewayResponses(t *testing.T) {
+	var calls atomic.Int64
+	fn := &fakeFunctions{answer: authorizerFunctions(&calls)}
+	e := newEnv(t, Options{Functions: fn, AccountID: "123456789012", Region: "us-east-1"})
+	doc := authorizerDoc(0)
+	doc.GatewayResponses = map[string]*model.GatewayResponse{
+		"UNAUTHORIZED": {ResponseType: "UNAUTHORIZED", StatusCode: "401",
+			ResponseParameters: map[string]string{"gatewayresponse.header.WWW-Authenticate": "'Bearer'"},
+			ResponseTemplates:  map[string]string{"application/json": `{"error":$context.error.messageString,"type":"$context.error.responseType"}`}},
+		"AUTHORIZER_CONFIGURATION_ERROR": {ResponseType: "AUTHORIZER_CONFIGURATION_ERROR", StatusCode: "503",
+			ResponseTemplates: map[string]string{"application/json": `{"error":"$context.error.responseType"}`}},
+		"ACCESS_DENIED": {ResponseType: "ACCESS_DENIED", StatusCode: "403",
+			ResponseTemplates: map[string]string{"application/json": `{"denied":$context.error.messageString}`}},
+	}
+	e.deploy(doc, "dep1", "prod", map[string]string{"authFn": "auth"})
+	for _, c := range []struct {
+		token, body, header string
+		status              int
+	}{
+		{"", `{"error":"Unauthorized","type":"UNAUTHORIZED"}`, "Bearer", 401},
+		{"Bearer crash", `{"error":"AUTHORIZER_CONFIGURATION_ERROR"}`, "", 503},
+		{"Bearer deny", `{"denied":"User is not authorized to access this resource with an explicit deny"}`, "", 403},
+	} {
+		hdr := map[string]string{}
+		if c.token != "" {
+			hdr["Authorization"] = c.token
+		}
+		r := e.do("GET", e.pathURL(apiID, "prod", "/pets"), "", nil, hdr)
+		if r.status != c.status || r.body != c.body || r.header.Get("Www-Authenticate") != c.header {
+			t.Errorf("%q: got %d %s %q", c.token, r.status, r.body, r.header.Get("Www-Authenticate"))
+		}
+	}
+}
