@@ -89,18 +89,6 @@ func (c *authCache) put(a *runtime.Authorizer, ids string, res *authorization, e
 	s.m[k] = authEntry{res, expires}
 }
 
-// len returns how many results are kept.
-func (c *authCache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		n += len(s.m)
-		s.mu.Unlock()
-	}
-	return n
-}
-
 // FlushStageAuthorizersCache forgets the Lambda authorizer results of a stage's authorizers
 // (FlushStageAuthorizersCache), so the next request of each caller calls its authorizer again.
 func (g *Gateway) FlushStageAuthorizersCache(apiID, stage string) {
