@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,9 +232,10 @@ func (rc *request) authorizerEvent(a *runtime.Authorizer, methodARN string) []by
 		b = appendJSONString(b, methodARN)
 		return append(b, '}')
 	}
+	// The event ends with the body's two keys, which are cut off. Inside a JSON string a quote is
+	// escaped, so the last `,"body":` is the key itself.
 	ev := rc.proxyEvent()
-	// The body has not been read: the event ends with its null body, which is cut off.
-	ev = ev[:len(ev)-len(`,"body":null,"isBase64Encoded":false}`)]
+	ev = ev[:bytes.LastIndex(ev, []byte(`,"body":`))]
 	b := make([]byte, 0, len(ev)+64+len(methodARN))
 	b = append(b, `{"type":"REQUEST","methodArn":`...)
 	b = appendJSONString(b, methodARN)
