@@ -27,7 +27,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	throttleBurst := fs.Int64("throttle-burst", cfg.ThrottleBurst, "account-level throttle burst, in requests (PORTICO_THROTTLE_BURST)")
 	fnIdle := fs.Duration("function-idle-timeout", cfg.FunctionIdleTimeout, "how long an idle function worker is kept warm (PORTICO_FUNCTION_IDLE_TIMEOUT)")
 	fnConc := fs.Int64("function-concurrency", int64(cfg.FunctionConcurrency), "a function's simultaneous invocations when it reserves none (PORTICO_FUNCTION_CONCURRENCY)")
-	fs.StringVar(&cfg.IdentitiesFile, "identities", envOr(e, "PORTICO_IDENTITIES", ""), "IAM users and roles that may call AWS_IAM methods, YAML or JSON; read again on SIGHUP (PORTICO_IDENTITIES)")
+	fs.StringVar(&cfg.IdentitiesFile, "identities", envOr(e, "PORTICO_IDENTITIES", ""), "IAM users and roles that may call AWS_IAM methods, YAML or JSON; read again on SIGHUP and when it changes (PORTICO_IDENTITIES)")
 	fs.StringVar(&cfg.AccessLog, "access-log", envOr(e, "PORTICO_ACCESS_LOG", cfg.AccessLog), "where stage access logs go when their destinationArn names no file:// sink: stdout, stderr or file://PATH (PORTICO_ACCESS_LOG)")
 	tlsFiles := tlsFlags(e, fs, &cfg)
 	example := fs.Bool("example", false, "import and deploy the bundled example API (stage \"demo\") unless an API of its name exists")
@@ -104,7 +104,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("example API: %w", err)
 		}
 	}
-	defer reloadIdentitiesOnHangup(srv, log)()
+	defer reloadIdentities(srv, log)()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
