@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -150,6 +152,32 @@ func TestLambdaAuthorizerWithAWSCLI(t *testing.T) {
 	cli(nil, "create-deployment", "--rest-api-id", api.Id, "--stage-name", "prod", "--variables", "auth=authfn")
 	waitFor(t, "the keyed deployment", func() bool { return get("GET", "Bearer allow-bob").status == 403 })
 	get("GET", "Bearer key-bob").want(t, 200, "")
+
+	// The export declares the authorizers; importing it makes an API with the same ones.
+	exported := filepath.Join(t.TempDir(), "export.json")
+	cli(nil, "get-export", "--rest-api-id", api.Id, "--stage-name", "prod", "--export-type", "oas30",
+		"--parameters", "extensions=authorizers", "--accepts", "application/json", exported)
+	body, rerr := os.ReadFile(exported)
+	if rerr != nil || !strings.Contains(string(body), `"x-amazon-apigateway-authorizer"`) || !strings.Contains(string(body), `"tokens"`) {
+		t.Fatalf("export: %v\n%s", rerr, body)
+	}
+	var copied struct{ Id string }
+	cli(&copied, "import-rest-api", "--body", "fileb://"+exported)
+	var copiedAuth struct {
+		Items []struct {
+			Name, Type, IdentitySource, IdentityValidationExpression string
+		}
+	}
+	cli(&copiedAuth, "get-authorizers", "--rest-api-id", copied.Id)
+	if len(copiedAuth.Items) != 2 {
+		t.Fatalf("the imported export has authorizers %+v", copiedAuth.Items)
+	}
+	for _, a := range copiedAuth.Items {
+		if a.Name == "tokens" && (a.Type != "TOKEN" || a.IdentitySource != "method.request.header.Authorization" ||
+			a.IdentityValidationExpression != "^Bearer [a-z-]+$") {
+			t.Errorf("imported TOKEN authorizer %+v", a)
+		}
+	}
 
 	// An authorizer a method uses cannot be deleted.
 	stderr, err := awsCLI(t, srv, nil, "apigateway", "delete-authorizer", "--rest-api-id", api.Id, "--authorizer-id", auth.Id)
