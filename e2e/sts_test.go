@@ -16,7 +16,8 @@ import (
 
 // TestSTSAssumeRoleWithAWSCLI: `aws sts assume-role` gives temporary credentials of a role of
 // the identities file; a call signed with them (and its session token) acts as the session, and
-// the session outlives a restart that reads the file again.
+// the session outlives a restart that reads the file again. A role made with `aws iam
+// create-role` works the same way, and deleting it ends its sessions.
 func TestSTSAssumeRoleWithAWSCLI(t *testing.T) {
 	dir := t.TempDir()
 	idFile := filepath.Join(t.TempDir(), "identities.yaml")
@@ -101,4 +102,25 @@ roles:
 	stopServer(t, srv)
 	srv = startServer(t, dir, withFile)
 	waitFor(t, "the session after a restart", func() bool { return goSigned(t, "GET", url(), "", session, time.Now()).status == 200 })
+
+	// A role made with aws iam: assumed, used, then deleted, which ends its session.
+	cli := func(out any, args ...string) {
+		t.Helper()
+		if stderr, err := awsCLI(t, srv, out, args...); err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
+		}
+	}
+	cli(nil, "iam", "create-role", "--role-name", "api-made", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`)
+	cli(nil, "iam", "put-role-policy", "--role-name", "api-made", "--policy-name", "all", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}`)
+	cli(&out, "sts", "assume-role", "--role-arn", "arn:aws:iam::000000000000:role/api-made", "--role-session-name", "s1")
+	made := aws.Credentials{AccessKeyID: out.Credentials.AccessKeyId, SecretAccessKey: out.Credentials.SecretAccessKey,
+		SessionToken: out.Credentials.SessionToken}
+	waitFor(t, "the new role's session", func() bool { return goSigned(t, "DELETE", url(), "", made, time.Now()).status == 200 })
+	cli(nil, "iam", "delete-role-policy", "--role-name", "api-made", "--policy-name", "all")
+	cli(nil, "iam", "delete-role", "--role-name", "api-made")
+	waitFor(t, "the session's end", func() bool {
+		return goSigned(t, "GET", url(), "", made, time.Now()).body == `{"message":"The security token included in the request is invalid."}`
+	})
 }

@@ -1,8 +1,9 @@
 // Package iamapi is the part of AWS IAM's query API that manages the identities of AWS_IAM
 // methods, on the management listener, so the stock `aws iam --endpoint-url` works: CreateUser,
 // GetUser, ListUsers, DeleteUser, CreateAccessKey, ListAccessKeys, DeleteAccessKey,
-// PutUserPolicy, GetUserPolicy, ListUserPolicies and DeleteUserPolicy; and STS's AssumeRole
-// (`aws sts assume-role`), which gives temporary credentials of a role of the identities file.
+// PutUserPolicy, GetUserPolicy, ListUserPolicies and DeleteUserPolicy, the same for roles
+// (CreateRole, GetRole, ListRoles, DeleteRole, Put/Get/List/DeleteRolePolicy); and STS's
+// AssumeRole (`aws sts assume-role`), which gives temporary credentials of a role.
 // Requests are form-encoded (Action=...&Version=...), signed with SigV4 for the service "iam" or
 // "sts" (any region) by the admin credentials; answers are IAM's and STS's XML documents and
 // errors. Users and sessions are kept in the store (kind iam), where internal/auth/iam reads
@@ -221,6 +222,8 @@ func (h *Handler) record(r *http.Request, start time.Time, reqID string, params 
 		e.ResponseElements = map[string]any{"userId": res.User.UserId, "arn": res.User.Arn}
 	case createAccessKeyResult:
 		e.ResponseElements = map[string]any{"accessKeyId": res.AccessKey.AccessKeyId}
+	case roleResult:
+		e.ResponseElements = map[string]any{"roleId": res.Role.RoleId, "arn": res.Role.Arn}
 	case assumeRoleResult:
 		e.ResponseElements = map[string]any{"accessKeyId": res.Credentials.AccessKeyId, "arn": res.AssumedRoleUser.Arn}
 	}
@@ -246,6 +249,14 @@ var operations = map[string]map[string]operation{"iam": {
 	"GetUserPolicy":    (*Handler).getUserPolicy,
 	"ListUserPolicies": (*Handler).listUserPolicies,
 	"DeleteUserPolicy": (*Handler).deleteUserPolicy,
+	"CreateRole":       (*Handler).createRole,
+	"GetRole":          (*Handler).getRole,
+	"ListRoles":        (*Handler).listRoles,
+	"DeleteRole":       (*Handler).deleteRole,
+	"PutRolePolicy":    (*Handler).putRolePolicy,
+	"GetRolePolicy":    (*Handler).getRolePolicy,
+	"ListRolePolicies": (*Handler).listRolePolicies,
+	"DeleteRolePolicy": (*Handler).deleteRolePolicy,
 }, "sts": {
 	"AssumeRole": (*Handler).assumeRole,
 }}

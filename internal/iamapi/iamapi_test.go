@@ -54,10 +54,22 @@ func TestExchanges(t *testing.T) {
 		"Action=DeleteUserPolicy&UserName=dana&PolicyName=p",
 		"Action=DeleteAccessKey&UserName=dana&AccessKeyId=AKIANONE",
 		"Action=ListAccessKeys&UserName=nobody",
+		"Action=CreateGroup&GroupName=g",
 		"Action=CreateRole&RoleName=r",
+		"Action=CreateRole&RoleName=reader&Path=/svc/&AssumeRolePolicyDocument=" + url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`),
+		"Action=CreateRole&RoleName=READER&AssumeRolePolicyDocument=" + url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`),
+		"Action=GetRole&RoleName=reader",
+		"Action=PutRolePolicy&RoleName=reader&PolicyName=get&PolicyDocument=" + url.QueryEscape(`{"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}`),
+		"Action=ListRoles",
+		"Action=ListRolePolicies&RoleName=reader",
+		"Action=GetRolePolicy&RoleName=reader&PolicyName=get",
+		"Action=DeleteRole&RoleName=reader",
+		"Action=DeleteRolePolicy&RoleName=reader&PolicyName=get",
+		"Action=DeleteRole&RoleName=reader",
+		"Action=GetRole&RoleName=reader",
 		"Action=DeleteUser&UserName=dana",
 	}
-	ids := regexp.MustCompile(`(AIDA|AKIA)[A-Z2-7]{16,17}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	ids := regexp.MustCompile(`(AIDA|AKIA|AROA)[A-Z2-7]{16,17}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	var got strings.Builder
 	for _, body := range calls {
 		req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(body+"&Version=2010-05-08"))

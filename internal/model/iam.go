@@ -39,6 +39,8 @@ type IAMRole struct {
 	Policies   map[string]string `json:"policies,omitempty"`
 	Sessions   []IAMRoleSession  `json:"sessions,omitempty"`
 	Source     string            `json:"source,omitempty"`
+	// AssumeRolePolicyDocument is the trust policy of a role made through the IAM API.
+	AssumeRolePolicyDocument string `json:"assumeRolePolicyDocument,omitempty"`
 }
 
 // IAMRoleSession is one set of temporary credentials of a role (what AssumeRole returns).
