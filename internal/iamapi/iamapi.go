@@ -14,9 +14,10 @@
 // as configuration; no secret is ever in a request), the id it created, and the outcome.
 //
 // Choices: lists are not paginated (IsTruncated is always false); a user's inline policies may
-// total 2,048 characters without whitespace and a user may have two access keys, as on AWS; the
-// users of the identities file can be read but not changed here (the file is their source), an
-// attempt answers 409 EntityAlreadyExists naming the file.
+// total 2,048 characters without whitespace (a role's 10,240) and a user may have two access
+// keys, as on AWS; the users and roles of the identities file can be read but not changed here
+// (the file is their source), an attempt answers 409 EntityAlreadyExists naming the file. A
+// role's trust policy is kept but not evaluated: only the admin credentials call AssumeRole.
 //
 // iamapi imports the model, the store and internal/auth (iam for ARNs, policy to check documents,
 // sigv4); never the data plane or the apigateway management API.
