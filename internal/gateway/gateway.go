@@ -33,15 +33,15 @@ type Options struct {
 	Upstream *httpproxy.Client
 	Logger   *slog.Logger
 
-	// Domains are the custom domain names and client certificates (nil: none).
-	Domains *domain.Set
-
 	// Tokens verifies the tokens of COGNITO_USER_POOLS methods (nil: a verifier of AWS's
 	// Cognito issuers).
 	Tokens *oidc.Verifier
 	// Identities are the IAM callers of AWS_IAM methods (nil: none, every signature is
 	// refused as an unknown key).
 	Identities Identities
+	// Domains are the custom domain names and client certificates (nil: none).
+	Domains *domain.Set
+
 	// Functions invokes the functions of Lambda integrations (nil: they answer 500).
 	Functions functions.Invoker
 	// AWS says where AWS service integrations are sent and how they are signed.
@@ -59,15 +59,15 @@ type Options struct {
 	// Metrics and AccessLogs record every request of a known stage (nil: not recorded).
 	Metrics    *observe.Metrics
 	AccessLogs *observe.Sinks
-	// ExecLogs receives the execution log lines of stages whose methodSettings turn
-	// loggingLevel on (nil: not kept).
-	ExecLogs *observe.ExecLog
 	// Tracer exports the spans of stages with tracingEnabled (nil: no stage is traced).
 	Tracer *observe.Tracer
 	// ResponseCache makes a stage's response cache bounded by maxBytes (nil: in-process ones).
 	ResponseCache func(maxBytes int64) state.Cache
 	// Now is the clock cached entries expire by (nil: time.Now).
 	Now func() time.Time
+	// ExecLogs receives the execution log lines of stages whose methodSettings turn
+	// loggingLevel on (nil: not kept).
+	ExecLogs *observe.ExecLog
 }
 
 // Gateway serves invocations of deployed REST API stages.

@@ -51,6 +51,8 @@ type request struct {
 	basePath string
 	// apiKey and apiKeyID are the API key the request was accepted with ("" when none).
 	apiKey, apiKeyID string
+	// caller is the IAM identity that signed the request (authorize_iam.go); nil when none.
+	caller *iam.Caller
 	// policyAllowed is set when the resource policy explicitly allows the call; auth is the
 	// Lambda authorizer's answer (nil when none ran) and authLatency the call's duration.
 	policyAllowed bool
@@ -58,8 +60,6 @@ type request struct {
 	authLatency   time.Duration
 	// authRun is what the access log says of the Lambda authorizer phase.
 	authRun authRun
-	// caller is the IAM identity that signed the request (authorize_iam.go); nil when none.
-	caller *iam.Caller
 
 	// reqBody is the whole request body once a non-proxy integration has read it.
 	reqBody     []byte
@@ -73,11 +73,11 @@ type request struct {
 	// compress compresses the answer when the stage sets minimumCompressionSize
 	// (compression.go).
 	compress compressWriter
+	// cache says whether the response cache answered (cache.go).
+	cache cacheOutcome
 	// exec gathers the request's execution log lines (execlog.go); nil when its stage does
 	// not log.
 	exec *execTrace
-	// cache says whether the response cache answered (cache.go).
-	cache cacheOutcome
 	// spans is the request's OpenTelemetry trace and intSpan its integration span (trace.go);
 	// nil when its stage is not traced.
 	spans   *observe.Trace

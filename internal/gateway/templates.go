@@ -53,12 +53,12 @@ func (rc *request) templateRequest() *awsvtl.Request {
 	c.Identity.SourceIP = clientIP(rc.r)
 	c.Identity.UserAgent = rc.r.UserAgent()
 	c.Identity.APIKey, c.Identity.APIKeyID = rc.apiKey, rc.apiKeyID
-	if rc.auth != nil {
-		c.Authorizer = rc.auth.templateValue()
-	}
 	rc.fillIdentity(&c.Identity)
 	c.Identity.ClientCert = rc.clientCertContext()
 	c.BasePathMatched = rc.basePath
+	if rc.auth != nil {
+		c.Authorizer = rc.auth.templateValue()
+	}
 	rc.tmplReq = req
 	return req
 }

@@ -39,12 +39,12 @@ type Options struct {
 	// which GetAccount reports (zero: AWS's 10,000 per second and 5,000).
 	ThrottleRate  float64
 	ThrottleBurst int64
+	// Caches empties stages' response caches for FlushStageCache (nil: nothing is flushed).
+	Caches CacheFlusher
 	// MethodTester runs TestInvokeMethod (nil: the operation answers BadRequestException).
 	MethodTester MethodTester
 	// AuthorizerTester runs TestInvokeAuthorizer (nil: the operation answers BadRequestException).
 	AuthorizerTester AuthorizerTester
-	// Caches empties stages' response caches for FlushStageCache (nil: nothing is flushed).
-	Caches CacheFlusher
 	// CertDir is where custom domains' certificates and truststores are found (package certs).
 	CertDir string
 }

@@ -71,11 +71,11 @@ type Config struct {
 	OTLPHeaders        map[string]string
 	ServiceName        string
 	TraceBatchInterval time.Duration
+	TraceExportTimeout time.Duration
 
 	// CognitoPools points COGNITO_USER_POOLS providers (a user pool ARN or id, or an issuer
 	// URL) at an issuer URL and the app clients accepted; pools not named use AWS's issuers.
 	CognitoPools map[string]oidc.Pool
-	TraceExportTimeout time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.

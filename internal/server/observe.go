@@ -30,11 +30,11 @@ type observability struct {
 	metrics *observe.Metrics
 	audit   *audit.Log
 	exec    *observe.ExecLog
+	// tracer exports the spans of traced stages (nil: no OTLP endpoint is configured).
+	tracer *observe.Tracer
 	// following is closed when the admin listener shuts down, to end execution log streams.
 	following chan struct{}
 	stopOnce  sync.Once
-	// tracer exports the spans of traced stages (nil: no OTLP endpoint is configured).
-	tracer *observe.Tracer
 }
 
 // openObservability opens the audit log in the data directory and the access log sinks:

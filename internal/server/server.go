@@ -160,10 +160,10 @@ func Start(cfg Config, log *slog.Logger, banner io.Writer) (*Server, error) {
 		MaxIntegrationTimeout: cfg.MaxIntegrationTimeout,
 		ThrottleRate:          cfg.ThrottleRate,
 		ThrottleBurst:         cfg.ThrottleBurst,
+		Caches:                gw,
+		CertDir:               cfg.CertDir,
 		MethodTester:          gw,
 		AuthorizerTester:      gw,
-		CertDir:               cfg.CertDir,
-		Caches:                gw,
 	}), obs.audit, log))
 	closeLambdaAPI := mountLambdaAPI(adminMux, fr, cfg, creds, log)
 
