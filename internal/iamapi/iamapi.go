@@ -35,13 +35,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/portico/portico/internal/auth/iam"
-	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/auth/sigv4"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/observe/audit"
@@ -527,98 +525,6 @@ func policySize(doc string) int {
 		}
 	}
 	return n
-}
-
-func (h *Handler) putUserPolicy(p url.Values) (any, error) {
-	name, err := userName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname, doc := p.Get("PolicyName"), p.Get("PolicyDocument")
-	if !policyNamePattern.MatchString(pname) {
-		return nil, validation(fmt.Sprintf("1 validation error detected: Value '%s' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", pname))
-	}
-	if _, err := policy.ParseIdentity(doc); err != nil {
-		msg := "Syntax errors in policy."
-		if strings.Contains(err.Error(), "Principal") {
-			msg = "Policy document should not specify a principal."
-		}
-		return nil, &apiError{http.StatusBadRequest, "MalformedPolicyDocument", msg}
-	}
-	return nil, h.updateUser(name, func(u *model.IAMUser) error {
-		total := policySize(doc)
-		for n, d := range u.Policies {
-			if n != pname {
-				total += policySize(d)
-			}
-		}
-		if total > maxUserPolicies {
-			return &apiError{http.StatusConflict, "LimitExceeded", fmt.Sprintf("Maximum policy size of %d bytes exceeded for user %s", maxUserPolicies, name)}
-		}
-		if u.Policies == nil {
-			u.Policies = map[string]string{}
-		}
-		u.Policies[pname] = doc
-		return nil
-	})
-}
-
-func (h *Handler) getUserPolicy(p url.Values) (any, error) {
-	name, err := userName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname := p.Get("PolicyName")
-	var out getUserPolicyResult
-	err = h.st.View(func(tx store.Tx) error {
-		u, err := loadUser(tx, name)
-		if err != nil {
-			return err
-		}
-		doc, ok := u.Policies[pname]
-		if !ok {
-			return noSuchEntity("The user policy with name " + pname + " cannot be found.")
-		}
-		// IAM answers policy documents URL-encoded; the SDKs decode them.
-		out = getUserPolicyResult{UserName: name, PolicyName: pname, PolicyDocument: url.PathEscape(doc)}
-		return nil
-	})
-	return out, err
-}
-
-func (h *Handler) listUserPolicies(p url.Values) (any, error) {
-	name, err := userName(p)
-	if err != nil {
-		return nil, err
-	}
-	out := listUserPoliciesResult{PolicyNames: []string{}}
-	err = h.st.View(func(tx store.Tx) error {
-		u, err := loadUser(tx, name)
-		if err != nil {
-			return err
-		}
-		for n := range u.Policies {
-			out.PolicyNames = append(out.PolicyNames, n)
-		}
-		sort.Strings(out.PolicyNames)
-		return nil
-	})
-	return out, err
-}
-
-func (h *Handler) deleteUserPolicy(p url.Values) (any, error) {
-	name, err := userName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname := p.Get("PolicyName")
-	return nil, h.updateUser(name, func(u *model.IAMUser) error {
-		if _, ok := u.Policies[pname]; !ok {
-			return noSuchEntity("The user policy with name " + pname + " cannot be found.")
-		}
-		delete(u.Policies, pname)
-		return nil
-	})
 }
 
 // writeResult writes {Action}Response holding {Action}Result (none for actions that answer

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/portico/portico/internal/auth/iam"
-	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
 )
@@ -204,97 +202,6 @@ func (h *Handler) deleteRole(p url.Values) (any, error) {
 				return err
 			}
 		}
-		return nil
-	})
-}
-
-func (h *Handler) putRolePolicy(p url.Values) (any, error) {
-	name, err := roleName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname, doc := p.Get("PolicyName"), p.Get("PolicyDocument")
-	if !policyNamePattern.MatchString(pname) {
-		return nil, validation(fmt.Sprintf("1 validation error detected: Value '%s' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", pname))
-	}
-	if _, err := policy.ParseIdentity(doc); err != nil {
-		msg := "Syntax errors in policy."
-		if strings.Contains(err.Error(), "Principal") {
-			msg = "Policy document should not specify a principal."
-		}
-		return nil, &apiError{http.StatusBadRequest, "MalformedPolicyDocument", msg}
-	}
-	return nil, h.updateRole(name, func(r *model.IAMRole) error {
-		total := policySize(doc)
-		for n, d := range r.Policies {
-			if n != pname {
-				total += policySize(d)
-			}
-		}
-		if total > maxRolePolicies {
-			return &apiError{http.StatusConflict, "LimitExceeded", fmt.Sprintf("Maximum policy size of %d bytes exceeded for role %s", maxRolePolicies, name)}
-		}
-		if r.Policies == nil {
-			r.Policies = map[string]string{}
-		}
-		r.Policies[pname] = doc
-		return nil
-	})
-}
-
-func (h *Handler) getRolePolicy(p url.Values) (any, error) {
-	name, err := roleName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname := p.Get("PolicyName")
-	var out getRolePolicyResult
-	err = h.st.View(func(tx store.Tx) error {
-		r, err := loadRole(tx, name)
-		if err != nil {
-			return err
-		}
-		doc, ok := r.Policies[pname]
-		if !ok {
-			return noSuchEntity("The role policy with name " + pname + " cannot be found.")
-		}
-		out = getRolePolicyResult{RoleName: name, PolicyName: pname, PolicyDocument: url.PathEscape(doc)}
-		return nil
-	})
-	return out, err
-}
-
-func (h *Handler) listRolePolicies(p url.Values) (any, error) {
-	name, err := roleName(p)
-	if err != nil {
-		return nil, err
-	}
-	out := listUserPoliciesResult{PolicyNames: []string{}}
-	err = h.st.View(func(tx store.Tx) error {
-		r, err := loadRole(tx, name)
-		if err != nil {
-			return err
-		}
-		for n := range r.Policies {
-			out.PolicyNames = append(out.PolicyNames, n)
-		}
-		sort.Strings(out.PolicyNames)
-		return nil
-	})
-	return out, err
-}
-
-func (h *Handler) deleteRolePolicy(p url.Values) (any, error) {
-	name, err := roleName(p)
-	if err != nil {
-		return nil, err
-	}
-	pname := p.Get("PolicyName")
-	return nil, h.updateRole(name, func(r *model.IAMRole) error {
-		if _, ok := r.Policies[pname]; !ok {
-			return noSuchEntity("The role policy with name " + pname + " cannot be found.")
-		}
-		delete(r.Policies, pname)
 		return nil
 	})
 }
