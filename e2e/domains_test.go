@@ -412,8 +412,14 @@ paths:
 `, "prod")
 	// Without the stage's certificate the backend refuses the handshake: 500, as for an
 	// unreachable endpoint.
-	if r := invokePath(t, srv, "GET", apiD, "prod", "/whoami", ""); r.status != 500 {
-		t.Fatalf("before clientCertificateId: %d %q", r.status, r.body)
+	// The stage is served once the data plane has followed the deployment (403 until then).
+	var before response
+	waitFor(t, "the new stage served", func() bool {
+		before = invokePath(t, srv, "GET", apiD, "prod", "/whoami", "")
+		return before.status != 403
+	})
+	if before.status != 500 {
+		t.Fatalf("before clientCertificateId: %d %q", before.status, before.body)
 	}
 	if stderr, err := awsCLI(t, srv, nil, "apigateway", "update-stage", "--rest-api-id", apiD, "--stage-name", "prod",
 		"--patch-operations", "op=replace,path=/clientCertificateId,value="+cc.ClientCertificateId); err != nil {
