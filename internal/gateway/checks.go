@@ -140,7 +140,7 @@ func (g *Gateway) validateRequest(rc *request) *gatewayError {
 	if bv == nil {
 		return nil
 	}
-	body, err := io.ReadAll(rc.body)
+	body, err := readWhole(rc.body, rc.r.ContentLength)
 	if err != nil {
 		if errors.Is(err, errTooLargeBody) {
 			return errTooLarge
@@ -148,7 +148,8 @@ func (g *Gateway) validateRequest(rc *request) *gatewayError {
 		return errInternal
 	}
 	// The integration reads the body after validation: give it back.
-	rc.bodyBuf = limitedBody{rc: io.NopCloser(bytes.NewReader(body)), left: int64(len(body))}
+	rc.replay.Reset(body)
+	rc.bodyBuf = limitedBody{rc: &rc.replay, left: int64(len(body))}
 	rc.body = &rc.bodyBuf
 	if detail, ok := bv.Validate(body); !ok {
 		rc.validationError = detail
@@ -182,3 +183,30 @@ func isDefaultTemplate(t *runtime.GatewayTemplate) bool {
 	}
 	return true
 }
+
+// readWhole reads r to its end. A declared length sizes the buffer at once, so the usual body
+// costs one allocation and no regrowth; more than declared is still read (and bounded by r).
+func readWhole(r io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 || declared > 1<<20 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, declared+1) // +1: EOF is seen without regrowing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// replayBody serves a body already read whole to the integration that reads it next.
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }

@@ -40,6 +40,8 @@ type request struct {
 	paramBuf [8]string
 	body     *limitedBody
 	bodyBuf  limitedBody
+	// replay holds a body read whole before the integration (validation), for it to read again.
+	replay   replayBody
 	upstream httpproxy.Request
 	// validationError is $context.error.validationErrorString: why request validation failed.
 	validationError string
