@@ -147,10 +147,30 @@ func (g *Gateway) validateRequest(rc *request) *gatewayError {
 		}
 		return errInternal
 	}
-	// The integration reads the body after validation: give it back.
+	// The integration reads the body after validation: give it back. The limit left is the
+	// payload limit, as for a body not yet read, so that decoding it is held to the same.
 	rc.replay.Reset(body)
-	rc.bodyBuf = limitedBody{rc: &rc.replay, left: int64(len(body))}
+	rc.bodyBuf = limitedBody{rc: &rc.replay, left: g.opts.MaxPayloadBytes}
 	rc.body = &rc.bodyBuf
+	if ce := rc.r.Header["Content-Encoding"]; rc.api.Compression != nil && len(ce) == 1 {
+		// A stage that decodes compressed bodies validates what it decodes; the integration
+		// then gets the body as it came, and decodes it (or not) itself.
+		dec, gerr := rc.decodedBody()
+		if gerr != nil {
+			return gerr
+		}
+		decoded, err := io.ReadAll(dec)
+		rc.r.Header["Content-Encoding"] = ce
+		if err != nil {
+			if errors.Is(err, errTooLargeBody) {
+				return errTooLarge
+			}
+			return errUndecodable
+		}
+		rc.replay.Reset(body)
+		rc.bodyBuf = limitedBody{rc: &rc.replay, left: g.opts.MaxPayloadBytes}
+		body = decoded
+	}
 	if detail, ok := bv.Validate(body); !ok {
 		rc.validationError = detail
 		if rc.exec != nil {

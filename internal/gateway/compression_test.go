@@ -249,6 +249,28 @@ func TestCompressedRequestBody(t *testing.T) {
 		t.Errorf("unknown coding passes as it came: %d %q", r.status, r.body)
 	}
 
+	// A body validator checks the decoded body; the integration still gets it decoded once.
+	doc := compressionDoc(backend, &zero)
+	echo := doc.Resources["echo01"].ResourceMethods["POST"]
+	echo.RequestValidatorId = "bod001"
+	echo.RequestModels = map[string]string{"application/json": "Pet"}
+	doc.Models = map[string]*model.Model{"Pet": {Name: "Pet", ContentType: "application/json",
+		Schema: `{"type":"object","required":["pet"],"properties":{"pet":{"type":"string"}}}`}}
+	doc.RequestValidators = map[string]*model.RequestValidator{"bod001": {Id: "bod001", Name: "body", ValidateRequestBody: true}}
+	e.deploy(doc, "dep003", "prod", nil)
+	if r := post("gzip", gzipped(`{"pet":"dog"}`)); r.status != 200 || r.body != `{"pet":"dog"}` {
+		t.Errorf("valid gzip body: %d %q", r.status, r.body)
+	}
+	if r := post("deflate", zl.Bytes()); r.status != 400 {
+		t.Errorf("a decoded body that is not one object passed validation: %d %q", r.status, r.body)
+	}
+	if r := post("gzip", gzipped(`{"pet":7}`)); r.status != 400 || r.body != `{"message":"Invalid request body"}` {
+		t.Errorf("invalid gzip body: %d %q", r.status, r.body)
+	}
+	if r := post("gzip", bomb); r.status != 413 {
+		t.Errorf("decompression bomb under a validator: %d %.80s", r.status, r.body)
+	}
+
 	e.deploy(compressionDoc(backend, nil), "dep002", "prod", nil)
 	if r := post("gzip", gzipped("x")); r.status != 200 || r.body != string(gzipped("x")) {
 		t.Errorf("compression off: the body should pass as it came: %d %q", r.status, r.body)

@@ -261,8 +261,9 @@
 //     with Content-Encoding gzip, x-gzip or deflate (zlib or raw) is decoded before mapping for
 //     every integration but HTTP_PROXY, which streams it as it came; decoded bytes count
 //     against the payload limit (413 past it: a decompression bomb is cut), and a body that does
-//     not decode answers 400 BAD_REQUEST_BODY "Invalid request body". Other codings pass as they
-//     came. Without minimumCompressionSize none of this runs (one nil check).
+//     not decode answers 400 BAD_REQUEST_BODY "Invalid request body". A body validator checks
+//     the decoded body, for HTTP_PROXY too, which still gets the body as it came. Other codings
+//     pass as they came. Without minimumCompressionSize none of this runs (one nil check).
 //   - Execution logs (execlog.go): methodSettings loggingLevel and dataTraceEnabled, the
 //     method's block else "*/*" else OFF, resolved at load; a stage where every one is OFF
 //     starts no trace (rc.exec stays nil). Lines use AWS's wording ("Method request headers:
