@@ -15,13 +15,15 @@ import (
 // trafficGateway serves trafficDoc on prod with a stage throttle, a usage plan with a method
 // throttle, a plan throttle and a quota, and one key in it; every limit is far above what a
 // benchmark reaches, so every level is checked and passes.
-func trafficGateway(b *testing.B) *Gateway {
+func trafficGateway(b *testing.B) *Gateway { return trafficGatewayWith(b, trafficDoc()) }
+
+// trafficGatewayWith is trafficGateway serving doc.
+func trafficGatewayWith(b *testing.B, doc *model.APIDoc) *Gateway {
 	st, err := bolt.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	doc := trafficDoc()
 	high := &model.ThrottleSettings{RateLimit: 1e9, BurstLimit: 1e9}
 	err = st.Update(func(tx store.Tx) error {
 		tx.Put(store.KindRestAPI, apiID, doc)
