@@ -14,6 +14,7 @@ import (
 	"github.com/portico/portico/internal/auth/oidc"
 	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/functions"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
@@ -227,9 +228,9 @@ func (rc *request) authorizerEvent(a *runtime.Authorizer, methodARN string) []by
 		token, _ := rc.source(a.Sources[0], nil)
 		b := make([]byte, 0, 64+len(token)+len(methodARN))
 		b = append(b, `{"type":"TOKEN","authorizationToken":`...)
-		b = appendJSONString(b, token)
+		b = observe.AppendJSONString(b, token)
 		b = append(b, `,"methodArn":`...)
-		b = appendJSONString(b, methodARN)
+		b = observe.AppendJSONString(b, methodARN)
 		return append(b, '}')
 	}
 	// The event ends with the body's two keys, which are cut off. Inside a JSON string a quote is
@@ -238,7 +239,7 @@ func (rc *request) authorizerEvent(a *runtime.Authorizer, methodARN string) []by
 	ev = ev[:bytes.LastIndex(ev, []byte(`,"body":`))]
 	b := make([]byte, 0, len(ev)+64+len(methodARN))
 	b = append(b, `{"type":"REQUEST","methodArn":`...)
-	b = appendJSONString(b, methodARN)
+	b = observe.AppendJSONString(b, methodARN)
 	b = append(b, ',')
 	b = append(b, ev[1:]...)
 	return append(b, '}')
@@ -324,15 +325,15 @@ func (rc *request) appendAuthorizer(b []byte) []byte {
 		return appendCognitoAuthorizer(b, rc.auth.claims)
 	}
 	b = append(b, `"authorizer":{"principalId":`...)
-	b = appendJSONString(b, rc.auth.principalID)
+	b = observe.AppendJSONString(b, rc.auth.principalID)
 	for _, kv := range rc.auth.context {
 		if kv.name == "principalId" || kv.name == "integrationLatency" {
 			continue
 		}
 		b = append(b, ',')
-		b = appendJSONString(b, kv.name)
+		b = observe.AppendJSONString(b, kv.name)
 		b = append(b, ':')
-		b = appendJSONString(b, kv.value)
+		b = observe.AppendJSONString(b, kv.value)
 	}
 	b = append(b, `,"integrationLatency":`...)
 	b = strconv.AppendInt(b, rc.authLatency.Milliseconds(), 10)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/portico/portico/internal/auth/oidc"
+	"github.com/portico/portico/internal/observe"
 )
 
 // authorizeCognito runs a COGNITO_USER_POOLS authorizer (lambda-and-authorizers.md §3): the
@@ -100,7 +101,7 @@ func appendCognitoAuthorizer(b []byte, c *oidc.Claims) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = observe.AppendJSONString(b, s)
 		}
 		b = append(b, ']')
 	}

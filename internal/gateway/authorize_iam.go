@@ -9,6 +9,7 @@ import (
 	"github.com/portico/portico/internal/auth/iam"
 	"github.com/portico/portico/internal/auth/policy"
 	"github.com/portico/portico/internal/auth/sigv4"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
@@ -160,7 +161,7 @@ func iamDenied(callerARN, action, arn string, explicit bool) *gatewayError {
 	if explicit {
 		msg += " with an explicit deny"
 	}
-	body := appendJSONString([]byte(`{"Message":`), msg)
+	body := observe.AppendJSONString([]byte(`{"Message":`), msg)
 	return &gatewayError{typ: runtime.AccessDenied, message: msg, body: string(append(body, '}'))}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/portico/portico/internal/jsonpath"
+	"github.com/portico/portico/internal/observe"
 )
 
 // jsonDoc is a body decoded once, on the first mapping that reads into it.
@@ -53,7 +54,7 @@ func appendPlainJSON(b []byte, v any) []byte {
 		}
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	case string:
-		return appendJSONString(b, v)
+		return observe.AppendJSONString(b, v)
 	case []any:
 		b = append(b, '[')
 		for i, e := range v {
@@ -69,7 +70,7 @@ func appendPlainJSON(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = observe.AppendJSONString(b, k)
 			b = append(b, ':')
 			b = appendPlainJSON(b, v.Vals[i])
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico/portico/internal/compile"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 	"github.com/portico/portico/internal/validate"
 )
@@ -105,7 +106,7 @@ func accessDenied(arn string, explicit bool) *gatewayError {
 	if explicit {
 		msg += " with an explicit deny"
 	}
-	body := appendJSONString([]byte(`{"Message":`), msg)
+	body := observe.AppendJSONString([]byte(`{"Message":`), msg)
 	return &gatewayError{typ: runtime.AccessDenied, message: msg, body: string(append(body, '}'))}
 }
 

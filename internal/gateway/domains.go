@@ -4,6 +4,7 @@ import (
 	"github.com/portico/portico/internal/certs"
 	"github.com/portico/portico/internal/domain"
 	"github.com/portico/portico/internal/integration/httpproxy"
+	"github.com/portico/portico/internal/observe"
 	awsvtl "github.com/portico/portico/internal/vtl/aws"
 )
 
@@ -64,16 +65,16 @@ func (rc *request) appendClientCert(b []byte) []byte {
 		return append(b, `"clientCert":null`...)
 	}
 	b = append(b, `"clientCert":{"clientCertPem":`...)
-	b = appendJSONString(b, c.ClientCertPem)
+	b = observe.AppendJSONString(b, c.ClientCertPem)
 	b = append(b, `,"issuerDN":`...)
-	b = appendJSONString(b, c.IssuerDN)
+	b = observe.AppendJSONString(b, c.IssuerDN)
 	b = append(b, `,"serialNumber":`...)
-	b = appendJSONString(b, c.SerialNumber)
+	b = observe.AppendJSONString(b, c.SerialNumber)
 	b = append(b, `,"subjectDN":`...)
-	b = appendJSONString(b, c.SubjectDN)
+	b = observe.AppendJSONString(b, c.SubjectDN)
 	b = append(b, `,"validity":{"notAfter":`...)
-	b = appendJSONString(b, c.NotAfter)
+	b = observe.AppendJSONString(b, c.NotAfter)
 	b = append(b, `,"notBefore":`...)
-	b = appendJSONString(b, c.NotBefore)
+	b = observe.AppendJSONString(b, c.NotBefore)
 	return append(b, `}}`...)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/portico/portico/internal/functions"
+	"github.com/portico/portico/internal/observe"
 	"github.com/portico/portico/internal/runtime"
 )
 
@@ -157,15 +158,15 @@ func truncate(b []byte, n int) string {
 func (rc *request) proxyEvent() []byte {
 	b := make([]byte, 0, 1536+len(rc.reqBody)*4/3)
 	b = append(b, `{"resource":`...)
-	b = appendJSONString(b, rc.resource.Path)
+	b = observe.AppendJSONString(b, rc.resource.Path)
 	b = append(b, `,"path":`...)
 	path := rc.path
 	if path == "" {
 		path = "/"
 	}
-	b = appendJSONString(b, path)
+	b = observe.AppendJSONString(b, path)
 	b = append(b, `,"httpMethod":`...)
-	b = appendJSONString(b, rc.r.Method)
+	b = observe.AppendJSONString(b, rc.r.Method)
 
 	// Headers as API Gateway passes them: the client's, less the hop-by-hop ones, plus Host
 	// and the X-Forwarded-* and trace headers it adds.
@@ -197,16 +198,16 @@ func (rc *request) proxyEvent() []byte {
 				b = append(b, ',')
 			}
 			v := values(k)
-			b = appendJSONString(b, k)
+			b = observe.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, v[len(v)-1])
+			b = observe.AppendJSONString(b, v[len(v)-1])
 		}
 		b = append(b, `},"multiValueHeaders":{`...)
 		for i, k := range names {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = observe.AppendJSONString(b, k)
 			b = append(b, ':')
 			b = appendStringArray(b, values(k))
 		}
@@ -222,16 +223,16 @@ func (rc *request) proxyEvent() []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, kv.name)
+			b = observe.AppendJSONString(b, kv.name)
 			b = append(b, ':')
-			b = appendJSONString(b, kv.values[len(kv.values)-1])
+			b = observe.AppendJSONString(b, kv.values[len(kv.values)-1])
 		}
 		b = append(b, `},"multiValueQueryStringParameters":{`...)
 		for i, kv := range query {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, kv.name)
+			b = observe.AppendJSONString(b, kv.name)
 			b = append(b, ':')
 			b = appendStringArray(b, kv.values)
 		}
@@ -246,13 +247,13 @@ func (rc *request) proxyEvent() []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, n)
+			b = observe.AppendJSONString(b, n)
 			b = append(b, ':')
 			v := ""
 			if i < len(rc.params) {
 				v = rc.params[i]
 			}
-			b = appendJSONString(b, v)
+			b = observe.AppendJSONString(b, v)
 		}
 		b = append(b, '}')
 	}
@@ -270,9 +271,9 @@ func (rc *request) proxyEvent() []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = observe.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, rc.api.StageVariables[k])
+			b = observe.AppendJSONString(b, rc.api.StageVariables[k])
 		}
 		b = append(b, '}')
 	}
@@ -291,7 +292,7 @@ func (rc *request) proxyEvent() []byte {
 		b = append(b, `","isBase64Encoded":true}`...)
 		return b
 	}
-	b = appendJSONString(b, string(rc.reqBody))
+	b = observe.AppendJSONString(b, string(rc.reqBody))
 	b = append(b, `,"isBase64Encoded":false}`...)
 	return b
 }
@@ -333,7 +334,7 @@ func (rc *request) appendRequestContext(b []byte) []byte {
 		b = append(b, '"')
 		b = append(b, key...)
 		b = append(b, `":`...)
-		return appendJSONString(b, v)
+		return observe.AppendJSONString(b, v)
 	}
 	orNull := func(b []byte, key, v string) []byte {
 		if v == "" {
@@ -462,7 +463,7 @@ func appendStringArray(b []byte, vs []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = observe.AppendJSONString(b, v)
 	}
 	return append(b, ']')
 }

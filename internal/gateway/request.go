@@ -300,7 +300,7 @@ func (rc *request) contextVar(name string, e *gatewayError) (string, bool) {
 		case "error.message":
 			return e.message, true
 		case "error.messageString":
-			return string(appendJSONString(nil, e.message)), true
+			return string(observe.AppendJSONString(nil, e.message)), true
 		case "error.responseType":
 			return e.typ.String(), true
 		case "error.validationErrorString":

@@ -169,13 +169,13 @@ func appendExecEntry(b []byte, e *ExecEntry) []byte {
 	b = append(b, `{"time":"`...)
 	b = e.Time.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","apiId":`...)
-	b = appendJSONString(b, e.APIID)
+	b = AppendJSONString(b, e.APIID)
 	b = append(b, `,"stage":`...)
-	b = appendJSONString(b, e.Stage)
+	b = AppendJSONString(b, e.Stage)
 	b = append(b, `,"requestId":`...)
-	b = appendJSONString(b, e.RequestID)
+	b = AppendJSONString(b, e.RequestID)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, e.Message)
+	b = AppendJSONString(b, e.Message)
 	return append(b, "}\n"...)
 }
 

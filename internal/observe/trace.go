@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -202,7 +201,7 @@ func NewTracer(opts TracerOptions) *Tracer {
 	t.stopCtx, t.stop = context.WithCancel(context.Background())
 	t.pool.New = func() any { return &Trace{tracer: t} }
 	r := []byte(`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":`)
-	r = appendJSONString(r, opts.ServiceName)
+	r = AppendJSONString(r, opts.ServiceName)
 	r = append(r, `}},{"key":"telemetry.sdk.name","value":{"stringValue":"portico"}}]},"scopeSpans":[{"scope":{"name":"portico"},"spans":[`...)
 	t.resource = r
 	go t.run()
@@ -363,10 +362,10 @@ func appendSpan(b []byte, tr *Trace, s *Span) []byte {
 	}
 	if tr.State != "" {
 		b = append(b, `,"traceState":`...)
-		b = appendJSONString(b, tr.State)
+		b = AppendJSONString(b, tr.State)
 	}
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, s.Name)
+	b = AppendJSONString(b, s.Name)
 	b = append(b, `,"kind":`...)
 	b = strconv.AppendUint(b, uint64(s.Kind), 10)
 	b = append(b, `,"startTimeUnixNano":"`...)
@@ -379,53 +378,24 @@ func appendSpan(b []byte, tr *Trace, s *Span) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"key":`...)
-		b = appendJSONString(b, a.Key)
+		b = AppendJSONString(b, a.Key)
 		if a.IsInt {
 			b = append(b, `,"value":{"intValue":"`...)
 			b = strconv.AppendInt(b, a.Int, 10)
 			b = append(b, `"}}`...)
 		} else {
 			b = append(b, `,"value":{"stringValue":`...)
-			b = appendJSONString(b, a.Str)
+			b = AppendJSONString(b, a.Str)
 			b = append(b, `}}`...)
 		}
 	}
 	b = append(b, ']')
 	if s.Error {
 		b = append(b, `,"status":{"code":2,"message":`...)
-		b = appendJSONString(b, s.Message)
+		b = AppendJSONString(b, s.Message)
 		b = append(b, '}')
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const digits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', digits[c>>4], digits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 // RegisterTracer exports the tracer's counts: portico_trace_spans_exported_total and
