@@ -270,7 +270,7 @@ func (rc *request) nonProxyHeader(t *runtime.HTTPTarget, hasBody bool) http.Head
 	if v := rc.r.Header["X-Amzn-Trace-Id"]; len(v) > 0 {
 		h["X-Amzn-Trace-Id"] = v
 	} else {
-		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
+		h["X-Amzn-Trace-Id"] = []string{newTraceID(rc.start.Unix())}
 	}
 	rc.propagateTrace(h)
 	if hasBody {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/portico/portico/internal/integration/httpproxy"
 	"github.com/portico/portico/internal/runtime"
@@ -210,7 +209,7 @@ func (rc *request) upstreamHeader(t *runtime.HTTPTarget) http.Header {
 	h["X-Forwarded-Proto"] = protoValue
 	h["X-Forwarded-Port"] = []string{localPort(rc.r, proto)}
 	if _, ok := h["X-Amzn-Trace-Id"]; !ok {
-		h["X-Amzn-Trace-Id"] = []string{newTraceID(time.Now().Unix())}
+		h["X-Amzn-Trace-Id"] = []string{newTraceID(rc.start.Unix())}
 	}
 	rc.propagateTrace(h)
 	for i, p := range t.Headers {
