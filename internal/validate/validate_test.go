@@ -276,21 +276,45 @@ func TestWorkIsBounded(t *testing.T) {
 	}
 }
 
-// decode reads exactly what encoding/json reads, into the same values.
+// The tape reads exactly what encoding/json reads, into the same values.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2.5e3,-0,"x\u00e9\ud83d\ude00"],"a":true,"b":null}`, `"\ud800\u0041"`,
 		"\"\xff\xfe\"", `[`, `{"a" 1}`, `01`, `1.`, `-`, `1e+`, ` [ ] `, `{}x`, `"\/\b\f\n\r\t\""`, "\"\x01\"",
-		`"\ud800\udbff"`, `"\uDC00"`, `[[[[]]]]`, `tru`, `nul`} {
+		`"\ud800\udbff"`, `"\uDC00"`, `[[[[]]]]`, `tru`, `nul`, "{\"\xe9\":1,\"\u00e9\":2,\"\xff\":3,\"\ufffd\":4}",
+		`{"b":{"x":1,"x":[2]},"a":[{"k":1,"j":2,"k":3}],"b":{"y":null,"y":{}}}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
-		got, ok := decode([]byte(s))
+		tp, ok := getTape([]byte(s))
+		defer putTape(tp)
 		if ok != (err == nil) {
-			t.Fatalf("%q: decode ok=%v, encoding/json err=%v", s, ok, err)
+			t.Fatalf("%q: tape ok=%v, encoding/json err=%v", s, ok, err)
 		}
-		if ok && !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: decode %#v, encoding/json %#v", s, got, want)
+		if !ok {
+			return
+		}
+		if got := tp.value(0); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: tape %#v, encoding/json %#v", s, got, want)
+		}
+		if tp.next(0) != len(tp.toks) {
+			t.Fatalf("%q: the body's value ends at token %d of %d", s, tp.next(0), len(tp.toks))
+		}
+		// Each object's keys are sorted, distinct, and found by lookup.
+		for i := range tp.toks {
+			if tp.toks[i].kind != tObject {
+				continue
+			}
+			keys := tp.members(i)
+			for j, k := range keys {
+				key := string(tp.text(int(k)))
+				if j > 0 && string(tp.text(int(keys[j-1]))) >= key {
+					t.Fatalf("%q: keys of object %d out of order at %q", s, i, key)
+				}
+				if tp.member(i, key) != int(k)+1 {
+					t.Fatalf("%q: key %q of object %d not found", s, key, i)
+				}
+			}
 		}
 	})
 }
