@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExecutionLogs turns a stage's execution log on with the stock AWS CLI, follows it with
@@ -35,13 +36,25 @@ func TestExecutionLogs(t *testing.T) {
 	followed := &syncBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- runCLI(ctx, env, followed, "logs", apiID, "--stage", "v1", "--follow") }()
-	// The follower sees a request once the stage logs and the stream is open: each try is a
-	// new request.
+	// The follower sees a request once the stage logs and the stream is open. A request's lines
+	// are written after its answer, so any request sent so far may be the one that shows; a new
+	// one goes out while none has, until the stage's logging and the stream are both on.
 	var requestID string
+	var sent []string
+	var lastSent time.Time
 	waitFor(t, "portico logs --follow to show a request", func() bool {
-		r := invokePath(t, srv, "GET", apiID, "v1", "/pets/1", "")
-		requestID = r.header.Get("X-Amzn-Requestid")
-		return strings.Contains(followed.String(), "("+requestID+") Method completed with status: 200")
+		out := followed.String()
+		for _, id := range sent {
+			if strings.Contains(out, "("+id+") Method completed with status: 200") {
+				requestID = id
+				return true
+			}
+		}
+		if time.Since(lastSent) > 100*time.Millisecond {
+			r := invokePath(t, srv, "GET", apiID, "v1", "/pets/1", "")
+			sent, lastSent = append(sent, r.header.Get("X-Amzn-Requestid")), time.Now()
+		}
+		return false
 	})
 	cancel()
 	if c := <-done; c != 0 {
