@@ -167,22 +167,22 @@ func (b *Body) Validate(body []byte) (detail string, ok bool) {
 		}
 		return unparsable, false
 	}
-	doc, ok := decode(body)
+	tp, ok := getTape(body)
+	defer putTape(tp)
 	if !ok {
 		return unparsable, false
 	}
 	// Most bodies are valid: answer those without building a single message.
-	budget := newBudget(len(body))
-	quiet := walker{quiet: true, budget: budget}
-	if quiet.check(b.root, doc) {
+	w := walker{tp: tp, quiet: true, budget: budgetFor(len(body))}
+	if w.check(b.root, 0) {
 		return "", true
 	}
-	if *budget < 0 {
+	if w.budget < 0 {
 		return "[" + errBudget + "]", false
 	}
-	w := walker{budget: newBudget(len(body))}
-	w.check(b.root, doc)
-	if *w.budget < 0 {
+	w = walker{tp: tp, budget: budgetFor(len(body))}
+	w.check(b.root, 0)
+	if w.budget < 0 {
 		return "[" + errBudget + "]", false
 	}
 	sort.SliceStable(w.msgs, func(i, j int) bool {

@@ -30,15 +30,19 @@
 //     not report one message for the keyword, not the messages of their subschemas. At most
 //     100 messages are kept, so a huge faulty body cannot make a huge detail.
 //   - The JSON Schema library compiles models (references, regular expressions, formats);
-//     validation walks the compiled schemas itself (walk.go), so a valid body costs no
-//     allocation beyond decoding it and an invalid one stops collecting at the cap. Numbers
-//     compare exactly (1 equals 1.0 for enum and uniqueItems); "integer" means written without
-//     fraction or exponent, as json-schema-validator reads JSON. A model whose "$schema" names
-//     another draft is refused, as is one that can reach itself without moving into the
-//     instance ({"$ref": "#"}), which would never finish. One validation may visit at most
-//     64 schema nodes per body byte (plus 65536): combinators nested over a deep body fail it
-//     with "validation of the request body exceeded its work limit" instead of running for
-//     exponential time.
+//     validation walks the compiled schemas itself (walk.go) over the body parsed into a flat,
+//     pooled tape of tokens (tape.go), reading keys, strings and numbers where they are
+//     written. A valid body thus costs no allocation, but for strings checked against a format
+//     (the library's checks take a copy) and uniqueItems over more than 16 items; an invalid
+//     one stops collecting at the cap. A key repeated in an object counts once, with its last
+//     value, as encoding/json reads it. A body of 4 GiB or more, beyond the tape's offsets, is
+//     not parsed. Numbers compare exactly (1 equals 1.0 for enum and uniqueItems); "integer"
+//     means written without fraction or exponent, as json-schema-validator reads JSON. A model
+//     whose "$schema" names another draft is refused, as is one that can reach itself without
+//     moving into the instance ({"$ref": "#"}), which would never finish. One validation may
+//     visit at most 64 schema nodes per body byte (plus 65536): combinators nested over a deep
+//     body fail it with "validation of the request body exceeded its work limit" instead of
+//     running for exponential time.
 //   - Required parameters: present and not empty (a header or query string given as "" is
 //     missing). The message lists the missing names in the order of their full keys
 //     (method.request.header.* before path before querystring, each sorted), which is the

@@ -477,13 +477,3 @@ func (tp *tape) value(i int) any {
 	}
 	return nil
 }
-
-// decode parses a body into the values validation reads.
-func decode(body []byte) (any, bool) {
-	tp, ok := getTape(body)
-	defer putTape(tp)
-	if !ok {
-		return nil, false
-	}
-	return tp.value(0), true
-}

@@ -349,3 +349,35 @@ func TestNumberBounds(t *testing.T) {
 		}
 	}
 }
+
+// raceEnabled is set under the race detector, which defeats pooling.
+var raceEnabled bool
+
+// A valid body costs no allocation: the tape is pooled and values are read in place, including
+// escaped strings, repeated keys, patterns, enums and unique items.
+func TestValidBodiesDoNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector defeats sync.Pool")
+	}
+	models := NewModels(testAPI, testModels(t))
+	for _, c := range []struct{ model, body string }{
+		{"PetStoreModel", `{"id": 7, "type": "d\u006fg", "name": "Rex", "price": 249.99}`},
+		{"PetStoreModel", `{"type": "cat", "price": 1, "price": 30, "name": "caf\u00e9 \"Rex\""}`},
+		{"Pet", `{"name": "Rex", "tag": null, "id": 3}`},
+		{"Pets", `[{"name": "Rex"}, {"name": "Tom", "tag": "x"}, {"name": "Tom", "id": 1}]`},
+		{"Node", `{"value": 2, "children": [{"value": 4, "children": [{"value": 6}]}, {"value": -0}]}`},
+		{"Numbers", `[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "x"]`},
+	} {
+		b, err := models.Body(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(c.body)
+		if detail, ok := b.Validate(body); !ok {
+			t.Fatalf("%s %s: %s", c.model, c.body, detail)
+		}
+		if n := testing.AllocsPerRun(100, func() { b.Validate(body) }); n != 0 {
+			t.Errorf("%s %s: %v allocations", c.model, c.body, n)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +41,7 @@ type node struct {
 
 	types     uint8 // 0: any
 	typesText string
-	enum      []any
+	enum      *tape // the enum's values, as the items of an array
 	enumText  string
 
 	not                 *node
@@ -62,7 +64,7 @@ type node struct {
 	maxItems       int // -1: none
 	unique         bool
 	minLen, maxLen int // maxLen -1: none
-	pattern        jsonschema.Regexp
+	pattern        *regexp.Regexp
 	format         *jsonschema.Format
 
 	min, max, exMin, exMax, multipleOf *big.Rat
@@ -73,7 +75,7 @@ type node struct {
 }
 
 type patternProp struct {
-	re jsonschema.Regexp
+	re *regexp.Regexp
 	n  *node
 }
 
@@ -133,8 +135,11 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 		n.typesText = jsonText(names)
 	}
 	if s.Enum != nil {
-		n.enum = s.Enum.Values
-		n.enumText = jsonText(n.enum)
+		n.enumText = jsonText(s.Enum.Values)
+		n.enum = new(tape)
+		if !n.enum.parse([]byte(n.enumText)) {
+			return nil, fmt.Errorf("%s: enum %s is not JSON", s.Location, n.enumText)
+		}
 	}
 	n.not = one(s.Not)
 	n.allOf, n.anyOf, n.oneOf = list(s.AllOf), list(s.AnyOf), list(s.OneOf)
@@ -145,7 +150,7 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 		}
 	}
 	for re, sub := range s.PatternProperties {
-		n.patternProps = append(n.patternProps, patternProp{re, one(sub)})
+		n.patternProps = append(n.patternProps, patternProp{goRegexp(re), one(sub)})
 	}
 	sort.Slice(n.patternProps, func(i, j int) bool { return n.patternProps[i].re.String() < n.patternProps[j].re.String() })
 	switch a := s.AdditionalProperties.(type) {
@@ -195,7 +200,7 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 	if s.MaxLength != nil {
 		n.maxLen = *s.MaxLength
 	}
-	n.pattern = s.Pattern
+	n.pattern = goRegexp(s.Pattern)
 	n.format = s.Format
 	n.min, n.max, n.exMin, n.exMax, n.multipleOf = s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum, s.MultipleOf
 	n.intBounds = true
@@ -213,6 +218,16 @@ func build(s *jsonschema.Schema, memo map[*jsonschema.Schema]*node) (*node, erro
 		*b.i = b.r.Num().Int64()
 	}
 	return n, err
+}
+
+// goRegexp is a compiled pattern as Go's regexp, the library's default engine (models are
+// compiled with no other), which matches bytes in place: a key or string of the body is
+// matched without a copy.
+func goRegexp(re jsonschema.Regexp) *regexp.Regexp {
+	if re == nil {
+		return nil
+	}
+	return re.(*regexp.Regexp)
 }
 
 // checkCycles refuses a schema that can reach itself without moving into the instance (through
@@ -288,30 +303,32 @@ func checkCycles(root *node) error {
 	return nil
 }
 
-// walker validates one instance. With quiet set it only answers valid or not, stopping at the
-// first failure; otherwise it collects messages (at most maxMessages).
+// walker validates the body on a tape. With quiet set it only answers valid or not, stopping
+// at the first failure; otherwise it collects messages (at most maxMessages). Both answers come
+// from the same rules: a loud walk checks subschemas quietly where only their verdict matters.
 type walker struct {
+	tp    *tape
 	quiet bool
 	path  []pathTok
 	msgs  []located
-	// budget bounds the schema visits of one validation, shared with the walkers of
-	// subschemas: combinators nested over a deep instance could otherwise take exponential
-	// time. Exhausting it fails the body.
-	budget *int
+	// budget bounds the schema visits of one validation: combinators nested over a deep
+	// instance could otherwise take exponential time. Exhausting it fails the body.
+	budget int
 }
 
-// newBudget allows generously more visits than a body has values.
-func newBudget(bodyLen int) *int {
-	b := 64*bodyLen + 1<<16
-	return &b
+// budgetFor allows generously more visits than a body has values.
+func budgetFor(bodyLen int) int {
+	return 64*bodyLen + 1<<16
 }
 
 // errBudget is the detail of a body whose validation was cut off.
 const errBudget = "validation of the request body exceeded its work limit"
 
+// pathTok is one step of the pointer to the value being checked: the token of an object key,
+// or an array index (key -1).
 type pathTok struct {
-	key   string
-	index int // -1 for an object key
+	key   int
+	index int
 }
 
 type located struct {
@@ -319,9 +336,10 @@ type located struct {
 	text    string
 }
 
-func (w *walker) full() bool { return len(w.msgs) >= maxMessages }
+// full reports whether a loud walk has all the messages it keeps.
+func (w *walker) full() bool { return !w.quiet && len(w.msgs) >= maxMessages }
 
-// fail records a message; it reports whether validation of this instance should stop.
+// fail records a message.
 func (w *walker) fail(format string, args ...any) {
 	if w.quiet || w.full() {
 		return
@@ -333,24 +351,21 @@ func (w *walker) pointer() string {
 	var b strings.Builder
 	for _, t := range w.path {
 		b.WriteByte('/')
-		if t.index >= 0 {
+		if t.key < 0 {
 			b.WriteString(strconv.Itoa(t.index))
 			continue
 		}
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t.key, "~", "~0"), "/", "~1"))
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(string(w.tp.text(t.key)), "~", "~0"), "/", "~1"))
 	}
 	return b.String()
 }
 
-// check validates v against n and reports whether it is valid.
-func (w *walker) check(n *node, v any) bool {
+// check validates the value at token i against n and reports whether it is valid.
+func (w *walker) check(n *node, i int) bool {
 	if w.full() {
 		return false
 	}
-	if *w.budget--; *w.budget < 0 {
-		if *w.budget == -1 {
-			w.msgs = append(w.msgs, located{text: errBudget})
-		}
+	if w.budget--; w.budget < 0 {
 		return false
 	}
 	ok := true
@@ -358,10 +373,10 @@ func (w *walker) check(n *node, v any) bool {
 		ok = false
 		return w.quiet || w.full()
 	}
-	if n.ref != nil && !w.check(n.ref, v) && bad() {
+	if n.ref != nil && !w.check(n.ref, i) && bad() {
 		return false
 	}
-	t := typeOf(v)
+	t := w.tp.toks[i].kind
 	if n.types != 0 && n.types&t == 0 {
 		if w.quiet {
 			return false
@@ -371,55 +386,58 @@ func (w *walker) check(n *node, v any) bool {
 			return false
 		}
 	}
-	if n.enum != nil && !inEnum(n.enum, v) {
+	if n.enum != nil && !inEnum(n.enum, w.tp, i) {
 		if w.quiet {
 			return false
 		}
-		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(v), n.enumText)
+		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(w.tp.value(i)), n.enumText)
 		if bad() {
 			return false
 		}
 	}
-	if !w.combinators(n, v) && bad() {
+	if !w.combinators(n, i) && bad() {
 		return false
 	}
-	switch x := v.(type) {
-	case map[string]any:
-		if !w.object(n, x) && bad() {
+	switch t {
+	case tObject:
+		if !w.object(n, i) && bad() {
 			return false
 		}
-	case []any:
-		if !w.array(n, x) && bad() {
+	case tArray:
+		if !w.array(n, i) && bad() {
 			return false
 		}
-	case string:
-		if !w.str(n, x) && bad() {
+	case tString:
+		if !w.str(n, w.tp.text(i)) && bad() {
 			return false
 		}
-	case json.Number:
-		if !w.number(n, x) && bad() {
+	case tInteger, tNumber:
+		if !w.number(n, w.tp.text(i)) && bad() {
 			return false
 		}
 	}
 	return ok
 }
 
-// quietly validates v against n without messages.
-func (w *walker) quietly(n *node, v any) bool {
-	q := walker{quiet: true, budget: w.budget}
-	return q.check(n, v)
+// quietly validates the value at i against n without messages.
+func (w *walker) quietly(n *node, i int) bool {
+	quiet := w.quiet
+	w.quiet = true
+	ok := w.check(n, i)
+	w.quiet = quiet
+	return ok
 }
 
-func (w *walker) combinators(n *node, v any) bool {
+func (w *walker) combinators(n *node, i int) bool {
 	ok := true
-	if n.not != nil && w.quietly(n.not, v) {
+	if n.not != nil && w.quietly(n.not, i) {
 		w.fail("instance matched a schema which it should not have")
 		ok = false
 	}
 	if len(n.allOf) > 0 {
 		matched := 0
 		for _, sub := range n.allOf {
-			if w.quietly(sub, v) {
+			if w.quietly(sub, i) {
 				matched++
 			} else if w.quiet {
 				return false
@@ -433,7 +451,7 @@ func (w *walker) combinators(n *node, v any) bool {
 	if len(n.anyOf) > 0 {
 		any := false
 		for _, sub := range n.anyOf {
-			if w.quietly(sub, v) {
+			if w.quietly(sub, i) {
 				any = true
 				break
 			}
@@ -446,7 +464,7 @@ func (w *walker) combinators(n *node, v any) bool {
 	if len(n.oneOf) > 0 {
 		matched := 0
 		for _, sub := range n.oneOf {
-			if w.quietly(sub, v) {
+			if w.quietly(sub, i) {
 				matched++
 			}
 		}
@@ -458,29 +476,33 @@ func (w *walker) combinators(n *node, v any) bool {
 	return ok
 }
 
-func (w *walker) object(n *node, obj map[string]any) bool {
+// object checks the object at token i. Its keys are those of the map encoding/json would
+// decode (a repeated key counts once, with its last value), visited in sorted order.
+func (w *walker) object(n *node, i int) bool {
+	tp := w.tp
+	size := len(tp.members(i))
 	ok := true
-	if len(obj) < n.minProps {
-		w.fail("object has too few properties (found %d but schema requires at least %d)", len(obj), n.minProps)
+	if size < n.minProps {
+		w.fail("object has too few properties (found %d but schema requires at least %d)", size, n.minProps)
 		ok = false
 	}
-	if n.maxProps >= 0 && len(obj) > n.maxProps {
-		w.fail("object has too many properties (found %d but schema requires at most %d)", len(obj), n.maxProps)
+	if n.maxProps >= 0 && size > n.maxProps {
+		w.fail("object has too many properties (found %d but schema requires at most %d)", size, n.maxProps)
 		ok = false
 	}
-	if missing := missingKeys(obj, n.required); missing != nil {
+	if missing := missingKeys(tp, i, n.required); missing != nil {
 		w.fail("object has missing required properties (%s)", jsonText(missing))
 		ok = false
 	}
 	for _, d := range n.deps {
-		if _, present := obj[d.prop]; !present {
+		if tp.member(i, d.prop) < 0 {
 			continue
 		}
 		if d.schema != nil {
-			if !w.check(d.schema, obj) {
+			if !w.check(d.schema, i) {
 				ok = false
 			}
-		} else if missing := missingKeys(obj, d.required); missing != nil {
+		} else if missing := missingKeys(tp, i, d.required); missing != nil {
 			w.fail("property %q of object has missing property dependencies (schema requires %s; missing: %s)",
 				d.prop, jsonText(d.required), jsonText(missing))
 			ok = false
@@ -492,33 +514,26 @@ func (w *walker) object(n *node, obj map[string]any) bool {
 	if n.props == nil && n.patternProps == nil && !n.noAdditional && n.additional == nil {
 		return ok
 	}
-	if w.quiet {
-		// Without messages neither the order of keys nor the path matters.
-		for k, v := range obj {
-			matched, valid := w.member(n, k, v)
-			if !valid || !matched && n.noAdditional {
-				return false
-			}
-		}
-		return ok
-	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var extra []string
-	for _, k := range keys {
-		w.path = append(w.path, pathTok{key: k, index: -1})
-		matched, valid := w.member(n, k, obj[k])
-		w.path = w.path[:len(w.path)-1]
+	for _, k := range tp.members(i) {
+		key := int(k)
+		if !w.quiet {
+			w.path = append(w.path, pathTok{key: key})
+		}
+		matched, valid := w.member(n, tp.text(key), key+1)
+		if !w.quiet {
+			w.path = w.path[:len(w.path)-1]
+		}
 		if !valid {
 			ok = false
 		}
 		if !matched && n.noAdditional {
-			extra = append(extra, k)
+			if w.quiet {
+				return false
+			}
+			extra = append(extra, string(tp.text(key)))
 		}
-		if !ok && w.full() {
+		if !ok && (w.quiet || w.full()) {
 			return false
 		}
 	}
@@ -529,18 +544,18 @@ func (w *walker) object(n *node, obj map[string]any) bool {
 	return ok
 }
 
-// member checks the value of key k against the schemas of n that apply to it; matched is
-// whether any property or pattern of n names k.
-func (w *walker) member(n *node, k string, v any) (matched, ok bool) {
+// member checks the value at token v, of key k, against the schemas of n that apply to it;
+// matched is whether any property or pattern of n names k.
+func (w *walker) member(n *node, k []byte, v int) (matched, ok bool) {
 	ok = true
-	if sub, has := n.props[k]; has {
+	if sub, has := n.props[string(k)]; has {
 		matched = true
 		if !w.check(sub, v) {
 			ok = false
 		}
 	}
 	for _, pp := range n.patternProps {
-		if pp.re.MatchString(k) {
+		if pp.re.Match(k) {
 			matched = true
 			if !w.check(pp.n, v) {
 				ok = false
@@ -553,10 +568,11 @@ func (w *walker) member(n *node, k string, v any) (matched, ok bool) {
 	return matched, ok
 }
 
-func missingKeys(obj map[string]any, required []string) []string {
+// missingKeys lists, sorted, the names of required that the object at token i lacks.
+func missingKeys(tp *tape, i int, required []string) []string {
 	var missing []string
 	for _, r := range required {
-		if _, ok := obj[r]; !ok {
+		if tp.member(i, r) < 0 {
 			missing = append(missing, r)
 		}
 	}
@@ -566,51 +582,54 @@ func missingKeys(obj map[string]any, required []string) []string {
 	return missing
 }
 
-func (w *walker) array(n *node, arr []any) bool {
+func (w *walker) array(n *node, i int) bool {
+	tp := w.tp
+	size := int(tp.toks[i].a)
 	ok := true
-	if len(arr) < n.minItems {
-		w.fail("array is too short: must have at least %d elements but instance has %d elements", n.minItems, len(arr))
+	if size < n.minItems {
+		w.fail("array is too short: must have at least %d elements but instance has %d elements", n.minItems, size)
 		ok = false
 	}
-	if n.maxItems >= 0 && len(arr) > n.maxItems {
-		w.fail("array is too long: must have at most %d elements but instance has %d elements", n.maxItems, len(arr))
+	if n.maxItems >= 0 && size > n.maxItems {
+		w.fail("array is too long: must have at most %d elements but instance has %d elements", n.maxItems, size)
 		ok = false
 	}
-	if n.tuple != nil && n.noExtraItems && len(arr) > len(n.tuple) {
-		w.fail("array only has %d elements allowed, found %d", len(n.tuple), len(arr))
+	if n.tuple != nil && n.noExtraItems && size > len(n.tuple) {
+		w.fail("array only has %d elements allowed, found %d", len(n.tuple), size)
 		ok = false
 	}
-	if n.unique && hasDuplicates(arr) {
+	if n.unique && hasDuplicates(tp, i) {
 		w.fail("array must not contain duplicate elements")
 		ok = false
 	}
 	if !ok && w.quiet {
 		return false
 	}
-	for i, item := range arr {
+	if n.items == nil && n.tuple == nil {
+		return ok
+	}
+	for item, idx := i+1, 0; item < int(tp.toks[i].b); item, idx = tp.next(item), idx+1 {
 		var sub *node
 		switch {
 		case n.items != nil:
 			sub = n.items
-		case i < len(n.tuple):
-			sub = n.tuple[i]
-		case n.tuple != nil:
+		case idx < len(n.tuple):
+			sub = n.tuple[idx]
+		default:
 			sub = n.extraItems
 		}
 		if sub == nil {
 			continue
 		}
-		if w.quiet {
-			if !w.check(sub, item) {
-				return false
-			}
-			continue
+		if !w.quiet {
+			w.path = append(w.path, pathTok{key: -1, index: idx})
 		}
-		w.path = append(w.path, pathTok{index: i})
 		if !w.check(sub, item) {
 			ok = false
 		}
-		w.path = w.path[:len(w.path)-1]
+		if !w.quiet {
+			w.path = w.path[:len(w.path)-1]
+		}
 		if !ok && (w.quiet || w.full()) {
 			return false
 		}
@@ -618,33 +637,34 @@ func (w *walker) array(n *node, arr []any) bool {
 	return ok
 }
 
-func (w *walker) str(n *node, s string) bool {
+func (w *walker) str(n *node, s []byte) bool {
 	ok := true
 	if n.minLen > 0 || n.maxLen >= 0 {
 		// Lengths count Unicode code points (json-schema-validator counts UTF-16 units; the two
 		// agree outside the supplementary planes).
-		l := utf8.RuneCountInString(s)
+		l := utf8.RuneCount(s)
 		if l < n.minLen {
-			w.fail("string %s is too short (length: %d, required minimum: %d)", jsonText(s), l, n.minLen)
+			w.fail("string %s is too short (length: %d, required minimum: %d)", jsonText(string(s)), l, n.minLen)
 			ok = false
 		}
 		if n.maxLen >= 0 && l > n.maxLen {
-			w.fail("string %s is too long (length: %d, maximum allowed: %d)", jsonText(s), l, n.maxLen)
+			w.fail("string %s is too long (length: %d, maximum allowed: %d)", jsonText(string(s)), l, n.maxLen)
 			ok = false
 		}
 	}
-	if n.pattern != nil && !n.pattern.MatchString(s) {
-		w.fail("ECMA 262 regex %s does not match input string %s", jsonText(n.pattern.String()), jsonText(s))
+	if n.pattern != nil && !n.pattern.Match(s) {
+		w.fail("ECMA 262 regex %s does not match input string %s", jsonText(n.pattern.String()), jsonText(string(s)))
 		ok = false
 	}
-	if n.format != nil && n.format.Validate != nil && n.format.Validate(s) != nil {
-		w.fail("%s", formatMessage(n.format.Name, s))
+	// The library's format checks take any: a string under a format costs a copy.
+	if n.format != nil && n.format.Validate != nil && n.format.Validate(string(s)) != nil {
+		w.fail("%s", formatMessage(n.format.Name, string(s)))
 		ok = false
 	}
 	return ok
 }
 
-func (w *walker) number(n *node, num json.Number) bool {
+func (w *walker) number(n *node, num []byte) bool {
 	if n.min == nil && n.max == nil && n.exMin == nil && n.exMax == nil && n.multipleOf == nil {
 		return true
 	}
@@ -688,8 +708,7 @@ func (w *walker) number(n *node, num json.Number) bool {
 
 // smallDecimal reads a number written without exponent whose integer part has at most 18
 // digits: fl is its floor, and frac whether it has a non-zero fraction.
-func smallDecimal(num json.Number) (fl int64, frac, ok bool) {
-	s := string(num)
+func smallDecimal(s []byte) (fl int64, frac, ok bool) {
 	neg := len(s) > 0 && s[0] == '-'
 	if neg {
 		s = s[1:]
@@ -706,7 +725,7 @@ func smallDecimal(num json.Number) (fl int64, frac, ok bool) {
 		if s[i] != '.' {
 			return 0, false, false
 		}
-		for _, c := range []byte(s[i+1:]) {
+		for _, c := range s[i+1:] {
 			switch {
 			case c == '0':
 			case c >= '1' && c <= '9':
@@ -746,29 +765,6 @@ func formatMessage(format, s string) string {
 	return "string " + q + " is not a valid " + format
 }
 
-// typeOf is a value's JSON type; a number written without fraction or exponent is an integer,
-// as json-schema-validator reads it.
-func typeOf(v any) uint8 {
-	switch n := v.(type) {
-	case nil:
-		return tNull
-	case bool:
-		return tBoolean
-	case string:
-		return tString
-	case []any:
-		return tArray
-	case map[string]any:
-		return tObject
-	case json.Number:
-		if strings.ContainsAny(string(n), ".eE") {
-			return tNumber
-		}
-		return tInteger
-	}
-	return tNumber
-}
-
 func typeName(t uint8) string {
 	for _, tn := range typeNames {
 		if tn.bit == t {
@@ -778,118 +774,138 @@ func typeName(t uint8) string {
 	return "number"
 }
 
-// equal compares JSON values, numbers by value (1 equals 1.0).
-func equal(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equal(xv, yv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		if x == y {
-			return true
-		}
-		rx, okx := new(big.Rat).SetString(string(x))
-		ry, oky := new(big.Rat).SetString(string(y))
-		return okx && oky && rx.Cmp(ry) == 0
+// equal compares the value at i of tape a with the value at j of tape b as JSON values:
+// numbers by value (1 equals 1.0), objects whatever the order of their keys.
+func equal(a *tape, i int, b *tape, j int) bool {
+	x, y := &a.toks[i], &b.toks[j]
+	const numeric = tInteger | tNumber
+	if x.kind&numeric != 0 && y.kind&numeric != 0 {
+		return numEqual(a.text(i), b.text(j), x.kind == tInteger && y.kind == tInteger)
 	}
-	return a == b
+	if x.kind != y.kind {
+		return false
+	}
+	switch x.kind {
+	case tString:
+		return bytes.Equal(a.text(i), b.text(j))
+	case tBoolean:
+		return x.a == y.a
+	case tArray:
+		if x.a != y.a {
+			return false
+		}
+		for i, j = i+1, j+1; i < int(x.b); i, j = a.next(i), b.next(j) {
+			if !equal(a, i, b, j) {
+				return false
+			}
+		}
+	case tObject:
+		// Both key lists are sorted and distinct: equal objects pair them off in order.
+		bk := b.members(j)
+		if len(bk) != int(x.a) {
+			return false
+		}
+		for n, k := range a.members(i) {
+			if !bytes.Equal(a.text(int(k)), b.text(int(bk[n]))) || !equal(a, int(k)+1, b, int(bk[n])+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
-func inEnum(values []any, v any) bool {
-	for _, e := range values {
-		if equal(e, v) {
+// numEqual compares two numbers' texts by value. Integers, written without leading zeros, are
+// equal only as the same text or as 0 and -0; others are compared exactly.
+func numEqual(x, y []byte, integers bool) bool {
+	if bytes.Equal(x, y) {
+		return true
+	}
+	if integers {
+		zero := func(s []byte) bool { return string(s) == "0" || string(s) == "-0" }
+		return zero(x) && zero(y)
+	}
+	rx, okx := new(big.Rat).SetString(string(x))
+	ry, oky := new(big.Rat).SetString(string(y))
+	return okx && oky && rx.Cmp(ry) == 0
+}
+
+// inEnum reports whether the value at i of tp equals one of the enum's values, the items of
+// the array enum holds.
+func inEnum(enum *tape, tp *tape, i int) bool {
+	for j := 1; j < len(enum.toks); j = enum.next(j) {
+		if equal(tp, i, enum, j) {
 			return true
 		}
 	}
 	return false
 }
 
-// hasDuplicates reports whether two items of arr are equal: pairwise for short arrays, by a
-// canonical key otherwise, so a long array costs linear time.
-func hasDuplicates(arr []any) bool {
-	if len(arr) <= 16 {
-		for i := 1; i < len(arr); i++ {
-			for j := 0; j < i; j++ {
-				if equal(arr[i], arr[j]) {
+// hasDuplicates reports whether two items of the array at token i are equal: pairwise for
+// short arrays, by a canonical key otherwise, so a long array costs linear time.
+func hasDuplicates(tp *tape, i int) bool {
+	end := int(tp.toks[i].b)
+	if tp.toks[i].a <= 16 {
+		for x := i + 1; x < end; x = tp.next(x) {
+			for y := i + 1; y < x; y = tp.next(y) {
+				if equal(tp, x, tp, y) {
 					return true
 				}
 			}
 		}
 		return false
 	}
-	seen := make(map[string]struct{}, len(arr))
-	var b strings.Builder
-	for _, item := range arr {
-		b.Reset()
-		canonical(&b, item)
-		k := b.String()
-		if _, dup := seen[k]; dup {
+	seen := make(map[string]struct{}, tp.toks[i].a)
+	var key []byte
+	for x := i + 1; x < end; x = tp.next(x) {
+		key = canonical(key[:0], tp, x)
+		if _, dup := seen[string(key)]; dup {
 			return true
 		}
-		seen[k] = struct{}{}
+		seen[string(key)] = struct{}{}
 	}
 	return false
 }
 
-// canonical writes a key that equal values share: object keys sorted, numbers normalised.
-func canonical(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+// canonical appends a key that equal values share: numbers normalised, object keys sorted (as
+// the tape files them).
+func canonical(b []byte, tp *tape, i int) []byte {
+	switch t := &tp.toks[i]; t.kind {
+	case tObject:
+		b = append(b, '{')
+		for _, k := range tp.members(i) {
+			b = strconv.AppendQuote(b, string(tp.text(int(k))))
+			b = append(b, ':')
+			b = canonical(b, tp, int(k)+1)
+			b = append(b, ',')
 		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for _, k := range keys {
-			b.WriteString(strconv.Quote(k))
-			b.WriteByte(':')
-			canonical(b, x[k])
-			b.WriteByte(',')
+		return append(b, '}')
+	case tArray:
+		b = append(b, '[')
+		for j := i + 1; j < int(t.b); j = tp.next(j) {
+			b = canonical(b, tp, j)
+			b = append(b, ',')
 		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for _, item := range x {
-			canonical(b, item)
-			b.WriteByte(',')
+		return append(b, ']')
+	case tInteger:
+		// The text of an integer is its RatString, but for -0.
+		if s := tp.text(i); string(s) != "-0" {
+			return append(b, s...)
 		}
-		b.WriteByte(']')
-	case json.Number:
-		if r, ok := new(big.Rat).SetString(string(x)); ok {
-			b.WriteString(r.RatString())
-		} else {
-			b.WriteString(string(x))
+		return append(b, '0')
+	case tNumber:
+		if r, ok := new(big.Rat).SetString(string(tp.text(i))); ok {
+			return append(b, r.RatString()...)
 		}
-	case string:
-		b.WriteString(strconv.Quote(x))
-	default:
-		fmt.Fprint(b, x)
+		return append(b, tp.text(i)...)
+	case tString:
+		return strconv.AppendQuote(b, string(tp.text(i)))
+	case tBoolean:
+		if t.a == 1 {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
 	}
+	return append(b, "null"...)
 }
 
 // jsonText writes v as compact JSON.
