@@ -48,8 +48,11 @@ type token struct {
 	a, b, c uint32
 }
 
-// maxPooledTokens bounds the tapes kept for reuse: one huge body must not pin its tape.
-const maxPooledTokens = 1 << 16
+// Tapes kept for reuse are bounded: one huge body must not pin its tape.
+const (
+	maxPooledTokens    = 1 << 16
+	maxPooledUnescaped = 1 << 20
+)
 
 var tapes = sync.Pool{New: func() any { return new(tape) }}
 
@@ -61,7 +64,7 @@ func getTape(body []byte) (tp *tape, ok bool) {
 }
 
 func putTape(tp *tape) {
-	if cap(tp.toks) > maxPooledTokens {
+	if cap(tp.toks) > maxPooledTokens || cap(tp.unescaped) > maxPooledUnescaped {
 		return
 	}
 	tp.data = nil
