@@ -30,18 +30,18 @@ type tape struct {
 	// decode. Objects are thus compared, looked up and reported in key order without sorting
 	// at validation time.
 	keys []uint32
-	// open holds the key indexes of the objects being parsed.
+	// open holds the key token indexes of the objects being parsed.
 	open []uint32
 }
 
 // token is one value or object key. kind is its JSON type, as a t* bit: a number written
 // without fraction or exponent is tInteger, others tNumber.
 //
-// For a string or number, a and b delimit its text: in tape.unescaped when esc is set, else in the
-// body. A boolean's a is 1 for true. An array's a is its number of items, an object's a its
-// number of distinct keys and c where they start in tape.keys; for either, b is the index of
-// the token just past the container. An object's members are a key token followed by the
-// value's.
+// For a string or number, a and b delimit its text: in tape.unescaped when esc is set, else
+// in the body. A boolean's a is 1 for true. An array's a is its number of items, an object's
+// a its number of distinct keys and c where they start in tape.keys; for either, b is the
+// index of the token just past the container. An object's members are a key token followed
+// by the value's.
 type token struct {
 	kind    uint8
 	esc     bool
@@ -453,22 +453,21 @@ func (tp *tape) member(i int, key string) int {
 	return int(keys[j]) + 1
 }
 
-// value is the value at i as encoding/json decodes it with UseNumber: map[string]any, []any,
-// json.Number, string, bool or nil. Validation materialises values only for messages and
-// deep comparisons.
-func (tp *tape) value(i int) any {
+// decode is the value at i as encoding/json decodes it with UseNumber: map[string]any, []any,
+// json.Number, string, bool or nil. Validation decodes a value only to quote it in a message.
+func (tp *tape) decode(i int) any {
 	t := &tp.toks[i]
 	switch t.kind {
 	case tObject:
 		obj := make(map[string]any, t.a)
 		for _, k := range tp.members(i) {
-			obj[string(tp.text(int(k)))] = tp.value(int(k) + 1)
+			obj[string(tp.text(int(k)))] = tp.decode(int(k) + 1)
 		}
 		return obj
 	case tArray:
 		arr := make([]any, 0, t.a)
 		for j := i + 1; j < int(t.b); j = tp.next(j) {
-			arr = append(arr, tp.value(j))
+			arr = append(arr, tp.decode(j))
 		}
 		return arr
 	case tString:

@@ -294,7 +294,7 @@ func FuzzDecode(f *testing.F) {
 		if !ok {
 			return
 		}
-		if got := tp.value(0); !reflect.DeepEqual(got, want) {
+		if got := tp.decode(0); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: tape %#v, encoding/json %#v", s, got, want)
 		}
 		if tp.next(0) != len(tp.toks) {

@@ -390,7 +390,7 @@ func (w *walker) check(n *node, i int) bool {
 		if w.quiet {
 			return false
 		}
-		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(w.tp.value(i)), n.enumText)
+		w.fail("instance value (%s) not found in enum (possible values: %s)", jsonText(w.tp.decode(i)), n.enumText)
 		if bad() {
 			return false
 		}
