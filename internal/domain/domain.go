@@ -10,10 +10,11 @@
 // Choices where AWS leaves room: a host matches a domain exactly, else a wildcard domain
 // "*.{parent}" one label deep. Base paths match whole path segments ("/orders" and
 // "/orders/1" match "orders", "/ordersandmore" does not); "(none)" catches what no other
-// mapping takes. Certificate and truststore files are read when their domain is written (and at
-// start): replacing a file on disk takes effect at the next UpdateDomainName or restart. A
-// domain whose files cannot be read is logged and served without TLS (its plain-HTTP requests
-// are still routed), except that a domain requiring mutual TLS refuses every request then.
+// mapping takes. Certificate, key and truststore files are read at start, when domains are
+// written and on Reload (`portico serve` calls it on SIGHUP). A file that cannot be read then
+// leaves its listener pair or domain with what it had before, logged; a domain that never had
+// readable files is logged and served without TLS (its plain-HTTP requests are still routed),
+// except that a domain requiring mutual TLS refuses every request then.
 //
 // domain imports the model, the store, certs and integration/httpproxy; it must never import
 // the gateway, the compiler or the management API.
@@ -24,7 +25,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -42,14 +45,17 @@ type Options struct {
 	Region, AccountID string
 	// CertDir is where domains' certificates and truststores are (package certs).
 	CertDir string
-	// Certificates are the listener's own, served when no domain claims the SNI name (the
-	// first when none matches it).
-	Certificates []tls.Certificate
+	// Certificates are the listener's own files, served when no domain claims the SNI name
+	// (the first when none matches it); read at Open and again on Reload.
+	Certificates []KeyPair
 	// Upstream is the base of the clients that present client certificates (TLSConfig is set
 	// per certificate).
 	Upstream httpproxy.Options
 	Logger   *slog.Logger
 }
+
+// KeyPair names a PEM certificate file (the certificate, then its chain) and its key's.
+type KeyPair struct{ CertFile, KeyFile string }
 
 // Set is the compiled table of custom domains and client certificates, kept current from the
 // store.
@@ -57,10 +63,16 @@ type Set struct {
 	st   store.Store
 	opts Options
 	log  *slog.Logger
+	// base is what every handshake configuration is cloned from; its GetConfigForClient picks
+	// the domain's or the listener's.
 	base *tls.Config
 
-	table   atomic.Pointer[table]
-	clients atomic.Pointer[map[string]*certClient]
+	// reloadMu serialises the writers of listener and table, so that a Reload and a store
+	// change do not swap in each other's stale reads.
+	reloadMu sync.Mutex
+	listener atomic.Pointer[tls.Config]
+	table    atomic.Pointer[table]
+	clients  atomic.Pointer[map[string]*certClient]
 
 	stop      func()
 	done      chan struct{}
@@ -70,18 +82,23 @@ type Set struct {
 // Domain is one compiled custom domain.
 type Domain struct {
 	Name string
-	// tls is the handshake configuration for this domain's SNI name (nil: the listener's).
-	tls *tls.Config
-	// trust is the mutual TLS truststore (nil: mutual TLS off); trustBroken says the domain
-	// requires mutual TLS but its truststore cannot be read, so nothing is let through.
+	// tls is the handshake configuration for this domain's SNI name (nil: the listener's),
+	// with the certificate of the files named certName.
+	tls      *tls.Config
+	certName string
+	// trust is the mutual TLS truststore read from trustURI (nil: mutual TLS off);
+	// trustBroken says the domain requires mutual TLS but its truststore cannot be read, so
+	// nothing is let through.
 	trust       *x509.CertPool
+	trustURI    string
 	trustBroken bool
 	mappings    []mapping // longest base path first; "(none)" last
 
 	// verified remembers the client certificates (by their DER) that chained to the truststore,
 	// with the earliest expiry of the chain, so the requests of a kept-alive connection, and
 	// of a client's later connections, are not checked again; it is emptied when it holds
-	// maxVerified.
+	// maxVerified. Every compile makes a new Domain, so a truststore read again starts with
+	// nothing remembered.
 	mu       sync.RWMutex
 	verified map[string]time.Time
 }
@@ -104,16 +121,22 @@ type certClient struct {
 	client *httpproxy.Client
 }
 
-// Open loads the domains and client certificates from st and follows its changes until Close.
+// readings counts the certificates and truststores a load read, and collects what it could not.
+type readings struct {
+	certificates, truststores int
+	errs                      []error
+}
+
+// Open reads the listener's certificates, loads the domains and client certificates from st and
+// follows its changes until Close. A listener certificate that cannot be read is an error.
 func Open(st store.Store, opts Options) (*Set, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+	s := newSet(st, opts)
+	var r readings
+	pairs := s.readListener(nil, &r)
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
 	}
-	s := &Set{st: st, opts: opts, log: opts.Logger, done: make(chan struct{})}
-	s.base = baseTLS(opts.Certificates)
-	s.base.GetConfigForClient = s.configForClient
-	s.table.Store(&table{})
-	s.clients.Store(&map[string]*certClient{})
+	s.listener.Store(s.serving(pairs...))
 	changes, stop := st.Subscribe()
 	s.stop = stop
 	if err := s.reloadDomains(); err != nil {
@@ -126,6 +149,64 @@ func Open(st store.Store, opts Options) (*Set, error) {
 	}
 	go s.follow(changes)
 	return s, nil
+}
+
+// newSet is a Set with no listener certificate, domain or client certificate yet.
+func newSet(st store.Store, opts Options) *Set {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Set{st: st, opts: opts, log: opts.Logger, done: make(chan struct{})}
+	s.base = baseTLS()
+	s.base.GetConfigForClient = s.configForClient
+	s.listener.Store(s.serving())
+	s.table.Store(&table{})
+	s.clients.Store(&map[string]*certClient{})
+	return s
+}
+
+// serving is the handshake configuration that presents certificates.
+func (s *Set) serving(certificates ...tls.Certificate) *tls.Config {
+	c := s.base.Clone()
+	c.GetConfigForClient = nil
+	c.Certificates = certificates
+	return c
+}
+
+// Reload reads every certificate, key and truststore file again, the listener's own and each
+// custom domain's, and reports what failed. New handshakes use what was read; open connections
+// keep what they had. A file that cannot be read or parsed is logged and leaves its listener
+// pair or domain with what it had before; the others still change.
+func (s *Set) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	var r readings
+	s.listener.Store(s.serving(s.readListener(s.listener.Load().Certificates, &r)...))
+	if err := s.compileDomains(&r); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("custom domain names: %w", err))
+	}
+	s.log.Info("certificates reloaded", "certificates", r.certificates, "truststores", r.truststores, "failed", len(r.errs))
+	return errors.Join(r.errs...)
+}
+
+// readListener reads the listener's own certificates. A pair that cannot be read keeps its
+// certificate in prev (on Reload; Open has none to keep and refuses to start).
+func (s *Set) readListener(prev []tls.Certificate, r *readings) []tls.Certificate {
+	pairs := make([]tls.Certificate, len(s.opts.Certificates))
+	for i, p := range s.opts.Certificates {
+		pair, err := tls.LoadX509KeyPair(p.CertFile, p.KeyFile)
+		if err == nil {
+			pairs[i] = pair
+			r.certificates++
+			continue
+		}
+		r.errs = append(r.errs, fmt.Errorf("TLS certificate %s (key %s): %w", p.CertFile, p.KeyFile, err))
+		if i < len(prev) {
+			pairs[i] = prev[i]
+			s.log.Error("TLS listener keeps its previous certificate: the file cannot be read", "file", p.CertFile, "keyFile", p.KeyFile, "error", err)
+		}
+	}
+	return pairs
 }
 
 // Close stops following the store and closes idle upstream connections.
@@ -184,8 +265,17 @@ func (s *Set) follow(changes <-chan store.Change) {
 	}
 }
 
-// reloadDomains compiles every domain and mapping into a new table.
+// reloadDomains compiles every domain and mapping into a new table; what cannot be read is
+// logged.
 func (s *Set) reloadDomains() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.compileDomains(&readings{})
+}
+
+// compileDomains compiles every domain and mapping into a new table, reading their files again.
+// The caller holds reloadMu.
+func (s *Set) compileDomains(r *readings) error {
 	var docs []model.DomainName
 	maps := map[string][]model.BasePathMapping{}
 	err := s.st.View(func(tx store.Tx) error {
@@ -212,9 +302,10 @@ func (s *Set) reloadDomains() error {
 	if err != nil {
 		return err
 	}
+	prev := s.table.Load()
 	t := &table{exact: map[string]*Domain{}, wildcard: map[string]*Domain{}}
 	for i := range docs {
-		d := s.compile(&docs[i], maps[docs[i].DomainName])
+		d := s.compile(&docs[i], maps[docs[i].DomainName], prev.named(docs[i].DomainName), r)
 		if parent, ok := strings.CutPrefix(d.Name, "*."); ok {
 			t.wildcard[parent] = d
 		} else {
@@ -225,33 +316,61 @@ func (s *Set) reloadDomains() error {
 	return nil
 }
 
-// compile builds one domain: its certificate, truststore and mappings.
-func (s *Set) compile(doc *model.DomainName, ms []model.BasePathMapping) *Domain {
+// compile builds one domain: its certificate, truststore and mappings. prev is the domain of
+// that name compiled before (nil when new): a file that cannot be read keeps prev's certificate
+// or truststore when it was read from the same file.
+func (s *Set) compile(doc *model.DomainName, ms []model.BasePathMapping, prev *Domain, r *readings) *Domain {
 	d := &Domain{Name: doc.DomainName}
 	log := s.log.With("domainName", doc.DomainName)
 	dir := certs.Dir(s.opts.CertDir)
 	if name, err := certs.CertificateName(doc.CertificateRef(), s.opts.Region, s.opts.AccountID); err != nil {
 		log.Error("custom domain served without TLS: its certificate ARN is refused", "error", err)
-	} else if pair, err := dir.LoadPair(name); err != nil {
-		log.Error("custom domain served without TLS: its certificate cannot be read", "certificate", name, "error", err)
+		r.errs = append(r.errs, fmt.Errorf("custom domain %s: %w", d.Name, err))
 	} else {
-		d.tls = s.base.Clone()
-		d.tls.GetConfigForClient = nil
-		d.tls.Certificates = []tls.Certificate{pair}
+		d.certName = name
+		// The files certs.Dir.LoadPair reads, named in messages.
+		certFile, keyFile := filepath.Join(s.opts.CertDir, name+".crt"), filepath.Join(s.opts.CertDir, name+".key")
+		pair, err := dir.LoadPair(name)
+		switch {
+		case err == nil:
+			r.certificates++
+			d.tls = s.serving(pair)
+		case prev != nil && prev.tls != nil && prev.certName == name:
+			log.Error("custom domain keeps its previous certificate: the file cannot be read", "file", certFile, "keyFile", keyFile, "error", err)
+			d.tls = s.serving(prev.tls.Certificates[0])
+		default:
+			log.Error("custom domain served without TLS: its certificate cannot be read", "file", certFile, "keyFile", keyFile, "error", err)
+		}
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("custom domain %s: certificate %s (key %s): %w", d.Name, certFile, keyFile, err))
+		}
 	}
 	if m := doc.MutualTlsAuthentication; m != nil && m.TruststoreUri != "" {
-		ts, err := dir.LoadTruststore(m.TruststoreUri)
+		d.trustURI = m.TruststoreUri
+		file, err := dir.TruststorePath(d.trustURI)
 		if err != nil {
-			log.Error("custom domain refuses every request: its mutual TLS truststore cannot be read", "truststoreUri", m.TruststoreUri, "error", err)
-			d.trustBroken = true
-		} else {
+			file = d.trustURI
+		}
+		ts, err := dir.LoadTruststore(d.trustURI)
+		switch {
+		case err == nil:
+			r.truststores++
 			d.trust = ts.Pool
-			if d.tls != nil {
-				// Any certificate is asked for, and a handshake without one fails; whether it
-				// chains to the truststore is checked per request, which answers 403 as AWS does.
-				d.tls.ClientAuth = tls.RequireAnyClientCert
-				d.tls.ClientCAs = ts.Pool
-			}
+		case prev != nil && prev.trust != nil && prev.trustURI == d.trustURI:
+			log.Error("custom domain keeps its previous mutual TLS truststore: the file cannot be read", "file", file, "truststoreUri", d.trustURI, "error", err)
+			d.trust = prev.trust
+		default:
+			log.Error("custom domain refuses every request: its mutual TLS truststore cannot be read", "file", file, "truststoreUri", d.trustURI, "error", err)
+			d.trustBroken = true
+		}
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("custom domain %s: truststore %s: %w", d.Name, file, err))
+		}
+		if d.trust != nil && d.tls != nil {
+			// Any certificate is asked for, and a handshake without one fails; whether it
+			// chains to the truststore is checked per request, which answers 403 as AWS does.
+			d.tls.ClientAuth = tls.RequireAnyClientCert
+			d.tls.ClientCAs = d.trust
 		}
 	}
 	for _, m := range ms {
@@ -315,6 +434,14 @@ func (s *Set) Upstream(id string) *httpproxy.Client {
 		return c.client
 	}
 	return nil
+}
+
+// named returns the domain called name ("*.{parent}" for a wildcard one); nil when none is.
+func (t *table) named(name string) *Domain {
+	if parent, ok := strings.CutPrefix(name, "*."); ok {
+		return t.wildcard[parent]
+	}
+	return t.exact[name]
 }
 
 // lookup finds the domain of a host name (lower case, no port).
@@ -458,14 +585,14 @@ func (d *Domain) VerifyClient(cs *tls.ConnectionState) (*x509.Certificate, error
 }
 
 // configForClient picks the handshake configuration by SNI: the domain's, else the listener's.
+// Both are read per handshake, so what Reload swaps in serves the next one.
 func (s *Set) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-	if hello.ServerName == "" {
-		return nil, nil
+	if hello.ServerName != "" {
+		if d := s.table.Load().lookup(strings.ToLower(hello.ServerName)); d != nil && d.tls != nil {
+			return d.tls, nil
+		}
 	}
-	if d := s.table.Load().lookup(strings.ToLower(hello.ServerName)); d != nil && d.tls != nil {
-		return d.tls, nil
-	}
-	return nil, nil
+	return s.listener.Load(), nil
 }
 
 // TLSConfig returns the data listener's TLS configuration, a copy of its own per caller (the
@@ -474,10 +601,9 @@ func (s *Set) TLSConfig() *tls.Config { return s.base.Clone() }
 
 // baseTLS is the listener's configuration: TLS 1.2 or later, AEAD suites with forward secrecy
 // only (TLS 1.3's are all AEAD), HTTP/2 then HTTP/1.1 over ALPN.
-func baseTLS(certificates []tls.Certificate) *tls.Config {
+func baseTLS() *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: certificates,
+		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,

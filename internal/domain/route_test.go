@@ -22,8 +22,8 @@ func testDomain(lines ...string) *Domain {
 		}
 		ms = append(ms, m)
 	}
-	s := &Set{base: baseTLS(nil), log: slog.New(slog.DiscardHandler)}
-	return s.compile(&model.DomainName{DomainName: "api.example.com"}, ms)
+	s := newSet(nil, Options{Logger: slog.New(slog.DiscardHandler)})
+	return s.compile(&model.DomainName{DomainName: "api.example.com"}, ms, nil, &readings{})
 }
 
 // TestRoute reads testdata/route.txt: "mapping: basePath api stage" lines set up a domain,
@@ -71,9 +71,9 @@ func TestRoute(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	s := &Set{base: baseTLS(nil), log: slog.New(slog.DiscardHandler)}
-	exact := s.compile(&model.DomainName{DomainName: "api.example.com"}, nil)
-	wild := s.compile(&model.DomainName{DomainName: "*.example.com"}, nil)
+	s := newSet(nil, Options{Logger: slog.New(slog.DiscardHandler)})
+	exact := s.compile(&model.DomainName{DomainName: "api.example.com"}, nil, nil, &readings{})
+	wild := s.compile(&model.DomainName{DomainName: "*.example.com"}, nil, nil, &readings{})
 	s.table.Store(&table{exact: map[string]*Domain{"api.example.com": exact}, wildcard: map[string]*Domain{"example.com": wild}})
 	for host, want := range map[string]*Domain{
 		"api.example.com":       exact,

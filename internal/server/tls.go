@@ -17,13 +17,9 @@ func openDomains(cfg Config, st store.Store, log *slog.Logger) (*domain.Set, err
 	if len(cfg.TLSCertFiles) != len(cfg.TLSKeyFiles) {
 		return nil, fmt.Errorf("TLS: %d certificate files but %d key files: give them in pairs", len(cfg.TLSCertFiles), len(cfg.TLSKeyFiles))
 	}
-	var pairs []tls.Certificate
+	var pairs []domain.KeyPair
 	for i, certFile := range cfg.TLSCertFiles {
-		pair, err := tls.LoadX509KeyPair(certFile, cfg.TLSKeyFiles[i])
-		if err != nil {
-			return nil, fmt.Errorf("TLS certificate %s: %w", certFile, err)
-		}
-		pairs = append(pairs, pair)
+		pairs = append(pairs, domain.KeyPair{CertFile: certFile, KeyFile: cfg.TLSKeyFiles[i]})
 	}
 	return domain.Open(st, domain.Options{
 		Region:       cfg.Region,
@@ -33,6 +29,13 @@ func openDomains(cfg Config, st store.Store, log *slog.Logger) (*domain.Set, err
 		Logger:       log,
 	})
 }
+
+// ReloadCertificates reads every certificate, key and truststore file again (`portico serve`
+// does on SIGHUP): the TLS listener's own pairs and each custom domain's certificate and
+// truststore. New handshakes use them; open connections keep theirs. A file that cannot be read
+// or parsed leaves its pair or domain with what it had, is logged at ERROR and named in the
+// error, which joins every failure.
+func (s *Server) ReloadCertificates() error { return s.domains.Reload() }
 
 // listenData binds the data plane's listeners: plain HTTP on Listen and TLS on TLSListen, each
 // when set (nil otherwise); at least one must be.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -96,5 +97,45 @@ func TestTLSSettingsRefused(t *testing.T) {
 			}
 			t.Errorf("%s: %v, want an error about %q", name, err, tc.want)
 		}
+	}
+}
+
+// ReloadCertificates reads the listener's certificate files again: the next handshake presents
+// the certificate now on disk.
+func TestReloadCertificates(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writePair(t, dir, "a.test")
+	cfg := testConfig(filepath.Join(dir, "data"))
+	cfg.TLSListen, cfg.TLSCertFiles, cfg.TLSKeyFiles = "127.0.0.1:0", []string{cert}, []string{key}
+	srv, err := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	presented := func() []byte {
+		t.Helper()
+		conn, err := tls.Dial("tcp", srv.TLSAddr, &tls.Config{ServerName: "a.test", InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Raw
+	}
+	onDisk := func() []byte {
+		t.Helper()
+		b, err := os.ReadFile(cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		return blk.Bytes
+	}
+	first := presented()
+	writePair(t, dir, "a.test")
+	if err := srv.ReloadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	if got := presented(); bytes.Equal(got, first) || !bytes.Equal(got, onDisk()) {
+		t.Error("the reloaded certificate is not the one presented")
 	}
 }
