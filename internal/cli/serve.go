@@ -94,6 +94,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
+	hup, stopHangups := hangups()
+	defer stopHangups()
 	srv, err := server.Start(cfg, log, e.stdout)
 	if err != nil {
 		return err
@@ -104,14 +106,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("example API: %w", err)
 		}
 	}
-	defer reloadIdentities(srv, log)()
+	// Reloads stop before the shutdown closes what they read into.
+	stopReloads := watchReloads(srv, log, hup)
 	select {
 	case <-ctx.Done():
+		stopReloads()
 		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		return srv.Shutdown(sctx)
 	case <-srv.Done():
+		stopReloads()
 		return srv.Err()
 	}
 }

@@ -13,38 +13,52 @@ import (
 // identitiesPollInterval is how often serve looks at the identities file for a change.
 const identitiesPollInterval = 2 * time.Second
 
-// reloadIdentities makes serve read the identities file again on SIGHUP and when the file
-// changes (its size or modification time, looked at every identitiesPollInterval); the
-// returned function stops both.
-func reloadIdentities(srv *server.Server, log *slog.Logger) func() {
+// hangups catches SIGHUP from now on, so that one sent while serve starts is a reload rather
+// than the end of the process; stop lets it go.
+func hangups() (hup <-chan os.Signal, stop func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGHUP)
+	return c, func() { signal.Stop(c) }
+}
+
+// watchReloads is serve's one SIGHUP handler: on each signal from hup it makes srv read the
+// identities file (when there is one) and every certificate, key and truststore again. The
+// identities file is also read when it changes (its size or modification time, looked at
+// every identitiesPollInterval). The returned function stops both and waits for a reload
+// under way.
+func watchReloads(srv *server.Server, log *slog.Logger, hup <-chan os.Signal) (stop func()) {
 	path := srv.Config.IdentitiesFile
-	if path == "" {
-		return func() {}
-	}
-	reload := func(why string) {
+	reloadIdentities := func(why string) {
+		if path == "" {
+			return
+		}
 		if err := srv.ReloadIdentities(); err != nil {
 			log.Error("identities not reloaded: the previous ones stay in force", "file", path, "cause", why, "error", err)
 		}
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
-	changed := watchFile(path, identitiesPollInterval, done)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	var changed <-chan struct{} // nil, so never ready, without an identities file
+	if path != "" {
+		changed = watchFile(path, identitiesPollInterval, done)
+	}
 	go func() {
+		defer close(stopped)
 		for {
 			select {
 			case <-hup:
-				reload("SIGHUP")
+				reloadIdentities("SIGHUP")
+				// Each file that cannot be read is logged, with its reason, by the reload.
+				srv.ReloadCertificates()
 			case <-changed:
-				reload("file changed")
+				reloadIdentities("file changed")
 			case <-done:
 				return
 			}
 		}
 	}()
 	return func() {
-		signal.Stop(hup)
 		close(done)
+		<-stopped
 	}
 }
 
