@@ -56,14 +56,18 @@ func safeName(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`) && !strings.ContainsRune(name, 0)
 }
 
-// LoadPair reads the certificate called name and its key. ErrNotFound when either file is
-// missing.
+// PairFiles names the files of the certificate called name and of its key.
+func (d Dir) PairFiles(name string) (certFile, keyFile string) {
+	return filepath.Join(string(d), name+".crt"), filepath.Join(string(d), name+".key")
+}
+
+// LoadPair reads the certificate called name and its key (the files PairFiles names).
+// ErrNotFound when either file is missing.
 func (d Dir) LoadPair(name string) (tls.Certificate, error) {
 	if d == "" || !safeName(name) {
 		return tls.Certificate{}, ErrNotFound
 	}
-	certFile := filepath.Join(string(d), name+".crt")
-	keyFile := filepath.Join(string(d), name+".key")
+	certFile, keyFile := d.PairFiles(name)
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return pair, ErrNotFound

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -328,8 +327,7 @@ func (s *Set) compile(doc *model.DomainName, ms []model.BasePathMapping, prev *D
 		r.errs = append(r.errs, fmt.Errorf("custom domain %s: %w", d.Name, err))
 	} else {
 		d.certName = name
-		// The files certs.Dir.LoadPair reads, named in messages.
-		certFile, keyFile := filepath.Join(s.opts.CertDir, name+".crt"), filepath.Join(s.opts.CertDir, name+".key")
+		certFile, keyFile := dir.PairFiles(name)
 		pair, err := dir.LoadPair(name)
 		switch {
 		case err == nil:
