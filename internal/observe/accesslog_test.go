@@ -197,6 +197,9 @@ func TestSinkNeverBlocks(t *testing.T) {
 	if err := sinks.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if w, d := sinks.Written(), sinks.Dropped(); w+d != 100 {
+		t.Errorf("%d lines written and %d dropped, want the 100 logged", w, d)
+	}
 }
 
 type blockingWriter struct {
@@ -294,6 +297,9 @@ func TestHTTPSinkBatches(t *testing.T) {
 	}
 	if d := sinks.Dropped(); d != 10 {
 		t.Errorf("dropped %d, want the 10 lines the failing endpoint refused", d)
+	}
+	if w := sinks.Written(); w != 10 {
+		t.Errorf("written %d, want the 10 lines the working endpoint took", w)
 	}
 }
 

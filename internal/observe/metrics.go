@@ -25,7 +25,7 @@ type Metrics struct {
 }
 
 // NewMetrics registers the gateway and function series, the Go runtime and process collectors and, when
-// sinks is not nil, portico_access_log_dropped_total.
+// sinks is not nil, portico_access_log_lines_total and portico_access_log_dropped_total.
 func NewMetrics(sinks *Sinks) *Metrics {
 	labels := []string{"api_id", "api_name", "stage", "resource", "method"}
 	m := &Metrics{
@@ -54,8 +54,12 @@ func NewMetrics(sinks *Sinks) *Metrics {
 	m.Registry.MustRegister(m.functions.collectors()...)
 	if sinks != nil {
 		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "portico_access_log_lines_total",
+			Help: "Access log lines their destinations took.",
+		}, func() float64 { return float64(sinks.Written()) }))
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "portico_access_log_dropped_total",
-			Help: "Access log lines dropped because their destination's queue was full.",
+			Help: "Access log lines dropped because their destination's queue was full or it refused them.",
 		}, func() float64 { return float64(sinks.Dropped()) }))
 	}
 	return m

@@ -36,8 +36,8 @@ type SinkOptions struct {
 // Sinks holds the access log destinations of a server, one writer goroutine each, shared by
 // every stage that names the same destination.
 type Sinks struct {
-	opts    SinkOptions
-	dropped atomic.Int64
+	opts             SinkOptions
+	written, dropped atomic.Int64
 
 	mu     sync.Mutex
 	byDest map[string]*Sink
@@ -64,8 +64,12 @@ func NewSinks(opts SinkOptions) *Sinks {
 	return &Sinks{opts: opts, byDest: map[string]*Sink{}}
 }
 
-// Dropped is how many lines were dropped because their destination's queue was full.
+// Dropped is how many lines were dropped because their destination's queue was full or the
+// destination refused them.
 func (s *Sinks) Dropped() int64 { return s.dropped.Load() }
+
+// Written is how many lines their destinations took.
+func (s *Sinks) Written() int64 { return s.written.Load() }
 
 // For returns the sink that destinationArn names: file://PATH, an http(s):// URL (lines
 // POSTed in batches), or the default sink for anything else ("" included). A file that cannot be opened is an error; the caller decides what to do.
@@ -100,7 +104,7 @@ func (s *Sinks) For(destinationArn string) (*Sink, error) {
 	case key != "":
 		out, linger = &poster{url: key, client: &http.Client{Timeout: 10 * time.Second}}, s.opts.BatchInterval
 	}
-	k := newSink(out, c, s.opts.QueueLines, linger, &s.dropped)
+	k := newSink(out, c, s.opts.QueueLines, linger, &s.written, &s.dropped)
 	s.byDest[key] = k
 	return k, nil
 }
@@ -135,6 +139,7 @@ type Sink struct {
 	out     io.Writer // takes whole lines, many at a time
 	c       io.Closer
 	linger  time.Duration
+	written *atomic.Int64
 	dropped *atomic.Int64
 	done    chan struct{}
 	quit    chan struct{} // closed by close: stop lingering
@@ -145,8 +150,8 @@ type Sink struct {
 	closed bool
 }
 
-func newSink(out io.Writer, c io.Closer, queue int, linger time.Duration, dropped *atomic.Int64) *Sink {
-	k := &Sink{q: make(chan *[]byte, queue), out: out, c: c, linger: linger, dropped: dropped,
+func newSink(out io.Writer, c io.Closer, queue int, linger time.Duration, written, dropped *atomic.Int64) *Sink {
+	k := &Sink{q: make(chan *[]byte, queue), out: out, c: c, linger: linger, written: written, dropped: dropped,
 		done: make(chan struct{}), quit: make(chan struct{}), nudge: make(chan struct{}, 1), half: max(queue/2, 1)}
 	go k.run()
 	return k
@@ -191,6 +196,8 @@ func (k *Sink) run() {
 		}
 		if _, err := k.out.Write(batch); err != nil {
 			k.dropped.Add(int64(lines))
+		} else {
+			k.written.Add(int64(lines))
 		}
 		batch, lines = batch[:0], 0
 	}
