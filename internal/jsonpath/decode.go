@@ -5,8 +5,8 @@ import (
 	"math"
 	"strconv"
 	"sync"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/portico/portico/internal/jsonesc"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects Decode accepts.
@@ -261,71 +261,16 @@ func (d *decoder) escapedStr(start int) (string, error) {
 		if d.pos >= len(d.data) {
 			break
 		}
-		e := d.data[d.pos]
-		d.pos++
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok {
+		var ok bool
+		if b, d.pos, ok = jsonesc.Append(b, d.data, d.pos); !ok {
+			if d.data[d.pos] == 'u' {
+				d.pos++
 				return "", d.errf("bad \\u escape")
 			}
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
-					save := d.pos
-					d.pos += 2
-					if lo, ok := d.hex4(); ok {
-						if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
-							r2 = dec
-						} else {
-							d.pos = save
-						}
-					} else {
-						d.pos = save
-					}
-				}
-				r = r2
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			d.pos--
-			return "", d.errf("bad escape \\%c", e)
+			return "", d.errf("bad escape \\%c", d.data[d.pos])
 		}
 	}
 	return "", d.errf("unterminated string")
-}
-
-func (d *decoder) hex4() (rune, bool) {
-	if len(d.data)-d.pos < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.data[d.pos : d.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	d.pos += 4
-	return r, true
 }
 
 func (d *decoder) number() (any, error) {

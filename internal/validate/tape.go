@@ -7,8 +7,9 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/portico/portico/internal/jsonesc"
 )
 
 // maxDepth is the deepest nesting of arrays and objects a body may have, as encoding/json
@@ -325,47 +326,10 @@ func (p *parser) slowQuoted(start, i int) bool {
 		case c < 0x20:
 			return false
 		case c == '\\':
-			i++
-			if i >= len(data) {
+			var ok bool
+			if b, i, ok = jsonesc.Append(b, data, i+1); !ok {
 				return false
 			}
-			switch data[i] {
-			case '"', '\\', '/':
-				b = append(b, data[i])
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r, ok := hex4(data, i+1)
-				if !ok {
-					return false
-				}
-				i += 4
-				if utf16.IsSurrogate(r) {
-					// A valid pair makes one rune; a lone half reads as U+FFFD.
-					if r2, ok := lowSurrogate(data, i+1); ok {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							r = dec
-							i += 6
-						} else {
-							r = utf8.RuneError
-						}
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				b = utf8.AppendRune(b, r)
-			default:
-				return false
-			}
-			i++
 		case c < utf8.RuneSelf:
 			b = append(b, c)
 			i++
@@ -380,35 +344,6 @@ func (p *parser) slowQuoted(start, i int) bool {
 		}
 	}
 	return false
-}
-
-// lowSurrogate reads a `\uXXXX` escape at i.
-func lowSurrogate(data []byte, i int) (rune, bool) {
-	if i+1 >= len(data) || data[i] != '\\' || data[i+1] != 'u' {
-		return 0, false
-	}
-	return hex4(data, i+2)
-}
-
-func hex4(data []byte, i int) (rune, bool) {
-	if i+4 > len(data) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range data[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // text is the text of the string or number at token i.
