@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"logs":    {"print or follow a stage's execution log (logs --help)", runLogs},
 	"test":    {"run one request through a method without deploying it, with its execution log", runTest},
 	"cache":   {"flush a stage's response cache (cache flush API --stage S)", runCache},
+	"domains": {"list custom domain names and their base path mappings; map, unmap (domains --help)", runDomains},
 	"version": {"print the version", runVersion},
 	"vtl":     {"render a mapping template offline, as the gateway would (vtl render --help)", runVTL},
 
