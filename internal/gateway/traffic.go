@@ -55,6 +55,9 @@ type binding struct {
 	throttle     *bucketRef              // the plan's throttle, this key's bucket
 	quota        *planQuota              // shared by the plan's keys; never nil (a plan without a quota still counts usage)
 	quotaCounter string                  // "{planId}/{keyId}", also the usage document's key
+	// left is set by a request that learned from the quota counter that the key has left the
+	// plan, before the change feed has rebuilt the index: from then on the key is refused here.
+	left atomic.Bool
 }
 
 type bucketRef struct {
@@ -265,6 +268,7 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 	t := &g.traffic
 	m := rc.method
 	now := rc.start
+	var k *keyEntry
 	var b *binding
 	if m.APIKeyRequired {
 		var value string
@@ -281,11 +285,10 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 			}
 			value = v[0]
 		}
-		k := t.keys.Load().byValue[value]
-		if k == nil {
+		if k = t.keys.Load().byValue[value]; k == nil {
 			return errInvalidAPIKey
 		}
-		if b = k.stages[apiStageRef{rc.api.ID, rc.api.Stage}]; b == nil {
+		if b = k.stages[apiStageRef{rc.api.ID, rc.api.Stage}]; b == nil || b.left.Load() {
 			return errInvalidAPIKey
 		}
 		rc.apiKey, rc.apiKeyID = k.value, k.id
@@ -314,7 +317,14 @@ func (g *Gateway) checkTraffic(rc *request) *gatewayError {
 		ok, err := t.quota.Take(b.quotaCounter, start, limit)
 		switch {
 		case errors.Is(err, errNotInPlan):
-			// The key left the plan after this request passed the key check.
+			// The key left the plan after this request passed the key check. The requests that
+			// follow are refused too, on every API stage of the plan, even before the index is
+			// rebuilt: another request's reservation may still give the counter room.
+			for _, sb := range k.stages {
+				if sb.planID == b.planID {
+					sb.left.Store(true)
+				}
+			}
 			return errInvalidAPIKey
 		case err != nil:
 			g.log.Error("counting a request against its quota failed; refusing it", "api", rc.api.ID,

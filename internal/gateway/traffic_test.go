@@ -536,3 +536,36 @@ func TestQuotaAfterCrash(t *testing.T) {
 	}
 	t.Logf("after a crash with %d reserved, %d of the quota of 100 were served", rec.Reserved, served)
 }
+
+// leavingQuota is a quota counter whose first count finds the key gone from its plan, as the
+// store's counter does when a plan key is deleted, and counts every later request.
+type leavingQuota struct{ calls atomic.Int64 }
+
+func (q *leavingQuota) Take(string, int64, int64) (bool, error) {
+	if q.calls.Add(1) == 1 {
+		return false, errNotInPlan
+	}
+	return true, nil
+}
+
+func (q *leavingQuota) Used(string, int64) int64 { return 0 }
+
+// TestKeyLeftPlanRefusedAtOnce: once a request learns from the quota counter that its key has
+// left the plan, the requests after it are refused, though the key index, rebuilt from the
+// change feed, still holds the key (here it never changes, so only the counter knows).
+func TestKeyLeftPlanRefusedAtOnce(t *testing.T) {
+	q := &leavingQuota{}
+	e := newEnv(t, Options{Quota: q})
+	e.deployWith(trafficDoc(), "prod", nil)
+	e.putPlan(model.UsagePlan{Id: "plan01"}, map[string]string{"key0000001": keyValue})
+	url := e.pathURL(apiID, "prod", "/keyed")
+	hdr := map[string]string{"X-Api-Key": keyValue}
+	for i := range 3 {
+		if r := e.do("GET", url, "", nil, hdr); r.status != 403 || r.body != `{"message":"Forbidden"}` {
+			t.Fatalf("request %d after the key left its plan: %d %s", i+1, r.status, r.body)
+		}
+	}
+	if n := q.calls.Load(); n != 1 {
+		t.Errorf("the quota counter was asked %d times, want once: the key should be refused before it", n)
+	}
+}
